@@ -1,0 +1,338 @@
+package cfg
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+// MaxErrors bounds how many problems one document reports; beyond it the
+// rest are summarised, so a pathological config cannot make a huge log line.
+const MaxErrors = 20
+
+// Errors collects configuration problems in document order.
+type Errors struct {
+	list    []error
+	dropped int
+}
+
+// Addf records a problem at path.
+func (e *Errors) Addf(path, format string, args ...any) {
+	if len(e.list) >= MaxErrors {
+		e.dropped++
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	if path == "" {
+		path = "(root)"
+	}
+	e.list = append(e.list, fmt.Errorf("%s: %s", path, msg))
+}
+
+// Add records an error that already carries its own location.
+func (e *Errors) Add(err error) {
+	if err == nil {
+		return
+	}
+	if len(e.list) >= MaxErrors {
+		e.dropped++
+		return
+	}
+	e.list = append(e.list, err)
+}
+
+// Len reports how many problems were recorded.
+func (e *Errors) Len() int { return len(e.list) + e.dropped }
+
+// Err joins the recorded problems, or returns nil when there are none.
+func (e *Errors) Err() error {
+	if len(e.list) == 0 {
+		return nil
+	}
+	list := e.list
+	if e.dropped > 0 {
+		list = append(list[:len(list):len(list)], fmt.Errorf("... and %d more problems", e.dropped))
+	}
+	return errors.Join(list...)
+}
+
+// Node is one JSON value of the configuration with the path that leads to it.
+type Node struct {
+	Path string
+	V    *fastjson.Value
+	Errs *Errors
+}
+
+// Parse parses data as one JSON document. A syntax error is returned as is
+// (with the byte offset fastjson reports); the returned Node records later
+// problems into errs.
+func Parse(data []byte, errs *Errors) (Node, error) {
+	var p fastjson.Parser
+	v, err := p.ParseBytes(data)
+	if err != nil {
+		return Node{}, fmt.Errorf("configuration is not valid JSON: %w", err)
+	}
+	return Node{V: v, Errs: errs}, nil
+}
+
+// FromValue wraps an already parsed value (for sub-documents such as an
+// inline OpenAPI document).
+func FromValue(path string, v *fastjson.Value, errs *Errors) Node {
+	return Node{Path: path, V: v, Errs: errs}
+}
+
+// Errorf records a problem at this node's path.
+func (n Node) Errorf(format string, args ...any) { n.Errs.Addf(n.Path, format, args...) }
+
+func (n Node) child(key string) string {
+	if n.Path == "" {
+		return key
+	}
+	return n.Path + "." + key
+}
+
+// Kind names the JSON type of the node for messages.
+func (n Node) Kind() string {
+	if n.V == nil {
+		return "nothing"
+	}
+	switch n.V.Type() {
+	case fastjson.TypeObject:
+		return "an object"
+	case fastjson.TypeArray:
+		return "an array"
+	case fastjson.TypeString:
+		return "a string"
+	case fastjson.TypeNumber:
+		return "a number"
+	case fastjson.TypeTrue, fastjson.TypeFalse:
+		return "a boolean"
+	default:
+		return "null"
+	}
+}
+
+// IsNull reports whether the value is JSON null.
+func (n Node) IsNull() bool { return n.V == nil || n.V.Type() == fastjson.TypeNull }
+
+// Object checks that the node is an object whose keys are all in allowed
+// (no check when allowed is empty), recording unknown and duplicated keys.
+// It returns false when the node is not an object.
+func (n Node) Object(allowed ...string) bool {
+	if n.V == nil || n.V.Type() != fastjson.TypeObject {
+		n.Errorf("want an object, got %s", n.Kind())
+		return false
+	}
+	o, _ := n.V.Object()
+	seen := make(map[string]bool, o.Len())
+	o.Visit(func(k []byte, _ *fastjson.Value) {
+		key := string(k)
+		if seen[key] {
+			n.Errs.Addf(n.child(key), "duplicate key")
+		}
+		seen[key] = true
+		if len(allowed) > 0 && !contains(allowed, key) {
+			sorted := append([]string(nil), allowed...)
+			sort.Strings(sorted)
+			n.Errs.Addf(n.child(key), "unknown key (want one of %s)", strings.Join(sorted, ", "))
+		}
+	})
+	return true
+}
+
+// Keys returns the object's keys in document order (empty if not an object).
+func (n Node) Keys() []string {
+	o, err := n.V.Object()
+	if err != nil {
+		return nil
+	}
+	keys := make([]string, 0, o.Len())
+	o.Visit(func(k []byte, _ *fastjson.Value) { keys = append(keys, string(k)) })
+	return keys
+}
+
+// Get returns the member key of an object node.
+func (n Node) Get(key string) (Node, bool) {
+	if n.V == nil || n.V.Type() != fastjson.TypeObject {
+		return Node{}, false
+	}
+	v := n.V.Get(key)
+	if v == nil {
+		return Node{}, false
+	}
+	return Node{Path: n.child(key), V: v, Errs: n.Errs}, true
+}
+
+// Require returns the member key, recording an error when it is missing.
+func (n Node) Require(key string) (Node, bool) {
+	c, ok := n.Get(key)
+	if !ok {
+		n.Errs.Addf(n.child(key), "required")
+	}
+	return c, ok
+}
+
+// Array returns the elements of an array node.
+func (n Node) Array() ([]Node, bool) {
+	if n.V == nil || n.V.Type() != fastjson.TypeArray {
+		n.Errorf("want an array, got %s", n.Kind())
+		return nil, false
+	}
+	vs, _ := n.V.Array()
+	out := make([]Node, len(vs))
+	for i, v := range vs {
+		out[i] = Node{Path: fmt.Sprintf("%s[%d]", n.Path, i), V: v, Errs: n.Errs}
+	}
+	return out, true
+}
+
+// String returns a string node's value.
+func (n Node) String() (string, bool) {
+	if n.V == nil || n.V.Type() != fastjson.TypeString {
+		n.Errorf("want a string, got %s", n.Kind())
+		return "", false
+	}
+	return string(n.V.GetStringBytes()), true
+}
+
+// NonEmptyString is String that also refuses "".
+func (n Node) NonEmptyString() (string, bool) {
+	s, ok := n.String()
+	if ok && s == "" {
+		n.Errorf("want a non-empty string")
+		return "", false
+	}
+	return s, ok
+}
+
+// Strings returns an array of strings.
+func (n Node) Strings() ([]string, bool) {
+	items, ok := n.Array()
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		if s, ok := it.String(); ok {
+			out = append(out, s)
+		}
+	}
+	return out, len(out) == len(items)
+}
+
+// Enum returns a string that must be one of allowed.
+func (n Node) Enum(allowed ...string) (string, bool) {
+	s, ok := n.String()
+	if !ok {
+		return "", false
+	}
+	if !contains(allowed, s) {
+		n.Errorf("want one of %s, got %q", quoteAll(allowed), clip(s))
+		return "", false
+	}
+	return s, true
+}
+
+// Bool returns a boolean node's value.
+func (n Node) Bool() (bool, bool) {
+	if n.V != nil {
+		switch n.V.Type() {
+		case fastjson.TypeTrue:
+			return true, true
+		case fastjson.TypeFalse:
+			return false, true
+		}
+	}
+	n.Errorf("want a boolean, got %s", n.Kind())
+	return false, false
+}
+
+// Int returns an integer in [min, max].
+func (n Node) Int(min, max int64) (int64, bool) {
+	if n.V == nil || n.V.Type() != fastjson.TypeNumber {
+		n.Errorf("want an integer, got %s", n.Kind())
+		return 0, false
+	}
+	f := n.V.GetFloat64()
+	if f != math.Trunc(f) || f < math.MinInt64 || f > math.MaxInt64 {
+		n.Errorf("want an integer, got %s", n.V.String())
+		return 0, false
+	}
+	i := int64(f)
+	if i < min || i > max {
+		n.Errorf("want an integer between %d and %d, got %d", min, max, i)
+		return 0, false
+	}
+	return i, true
+}
+
+// Float returns a number in [min, max].
+func (n Node) Float(min, max float64) (float64, bool) {
+	if n.V == nil || n.V.Type() != fastjson.TypeNumber {
+		n.Errorf("want a number, got %s", n.Kind())
+		return 0, false
+	}
+	f := n.V.GetFloat64()
+	if f < min || f > max {
+		n.Errorf("want a number between %s and %s, got %s", fmtFloat(min), fmtFloat(max), fmtFloat(f))
+		return 0, false
+	}
+	return f, true
+}
+
+// Duration returns a positive duration written like "5m", "300ms" or "1h30m".
+func (n Node) Duration() (time.Duration, bool) {
+	if n.V == nil || n.V.Type() != fastjson.TypeString {
+		n.Errorf(`want a duration like "5m", got %s`, n.Kind())
+		return 0, false
+	}
+	s := string(n.V.GetStringBytes())
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		n.Errorf(`want a positive duration like "5m", got %q`, clip(s))
+		return 0, false
+	}
+	return d, true
+}
+
+// Raw returns the node's JSON text.
+func (n Node) Raw() []byte {
+	if n.V == nil {
+		return nil
+	}
+	return n.V.MarshalTo(nil)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func quoteAll(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// clip keeps messages one short line even when a value is huge.
+func clip(s string) string {
+	const max = 64
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}
+
+func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
