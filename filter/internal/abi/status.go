@@ -1,0 +1,76 @@
+package abi
+
+import "github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+// Status is a proxy-wasm host call status (proxy_status_t).
+type Status uint32
+
+// Host call statuses used by ABI 0.2.1 hosts.
+const (
+	StatusOK                  Status = 0
+	StatusNotFound            Status = 1
+	StatusBadArgument         Status = 2
+	StatusSerializationFailed Status = 3
+	StatusParseFailure        Status = 4
+	StatusInvalidMemoryAccess Status = 6
+	StatusEmpty               Status = 7
+	StatusCasMismatch         Status = 8
+	StatusInternalFailure     Status = 10
+	StatusUnimplemented       Status = 12
+)
+
+// Err maps a status onto the SDK's error values so callers compare with
+// errors.Is(err, types.ErrorStatusNotFound) in both builds.
+func (s Status) Err() error {
+	switch s {
+	case StatusOK:
+		return nil
+	case StatusNotFound:
+		return types.ErrorStatusNotFound
+	case StatusBadArgument:
+		return types.ErrorStatusBadArgument
+	case StatusEmpty:
+		return types.ErrorStatusEmpty
+	case StatusCasMismatch:
+		return types.ErrorStatusCasMismatch
+	default:
+		return types.ErrorInternalFailure
+	}
+}
+
+// Enumerations of the ABI (abi-facts.md §1).
+const (
+	mapRequestHeaders  = 0
+	mapRequestTrailers = 1
+	mapResponseHeaders = 2
+	mapResponseTrailer = 3
+	mapCalloutHeaders  = 6
+	mapCalloutTrailers = 7
+
+	bufRequestBody    = 0
+	bufResponseBody   = 1
+	bufCalloutBody    = 4
+	bufVMConfig       = 6
+	bufPluginConfig   = 7
+	streamHTTPRequest = 0
+	streamHTTPResp    = 1
+
+	metricCounter   = 0
+	metricGauge     = 1
+	metricHistogram = 2
+
+	logTrace    = 0
+	logDebug    = 1
+	logInfo     = 2
+	logWarn     = 3
+	logError    = 4
+	logCritical = 5
+)
+
+// Metric handles. They are plain ids in both builds so plugin code is the
+// same natively and in wasm.
+type (
+	MetricCounter   uint32
+	MetricGauge     uint32
+	MetricHistogram uint32
+)
