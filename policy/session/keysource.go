@@ -1,0 +1,223 @@
+package session
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// SourceKind names where a session key is read from.
+type SourceKind uint8
+
+// Key source kinds.
+const (
+	SourceHeader SourceKind = iota + 1
+	SourceCookie
+	SourceJWT
+	SourceIP
+)
+
+// KeySource is one entry of session.from: "header:<name>",
+// "cookie:<name>", "jwt:<claim>" or "ip".
+type KeySource struct {
+	Kind SourceKind
+	// Name is the lower-case header name, the cookie name or the claim.
+	Name string
+	// path is the escaped gjson path of a JWT claim.
+	path string
+}
+
+// String returns the source as written in the configuration.
+func (k KeySource) String() string {
+	switch k.Kind {
+	case SourceHeader:
+		return "header:" + k.Name
+	case SourceCookie:
+		return "cookie:" + k.Name
+	case SourceJWT:
+		return "jwt:" + k.Name
+	case SourceIP:
+		return "ip"
+	}
+	return "unknown"
+}
+
+// ParseKeySource parses one session.from entry.
+func ParseKeySource(s string) (KeySource, error) {
+	if s == "ip" {
+		return KeySource{Kind: SourceIP}, nil
+	}
+	kind, name, ok := strings.Cut(s, ":")
+	if !ok || name == "" {
+		return KeySource{}, fmt.Errorf(`want "header:<name>", "cookie:<name>", "jwt:<claim>" or "ip", got %q`, clip(s))
+	}
+	switch kind {
+	case "header":
+		if !validToken(name) {
+			return KeySource{}, fmt.Errorf("invalid header name %q", clip(name))
+		}
+		return KeySource{Kind: SourceHeader, Name: strings.ToLower(name)}, nil
+	case "cookie":
+		if !validToken(name) {
+			return KeySource{}, fmt.Errorf("invalid cookie name %q", clip(name))
+		}
+		return KeySource{Kind: SourceCookie, Name: name}, nil
+	case "jwt":
+		if len(name) > 128 {
+			return KeySource{}, fmt.Errorf("claim name longer than 128 bytes")
+		}
+		return KeySource{Kind: SourceJWT, Name: name, path: gjson.Escape(name)}, nil
+	}
+	return KeySource{}, fmt.Errorf(`unknown key source kind %q (want header, cookie, jwt or ip)`, clip(kind))
+}
+
+// validToken accepts RFC 9110 token characters.
+func validToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+// Headers reads request headers by lower-case name; a missing header is "".
+type Headers interface {
+	Get(name string) string
+}
+
+// MaxTokenBytes bounds the bearer token read for a jwt: source.
+const MaxTokenBytes = 8192
+
+// rawKey returns the raw session key of one source, or "".
+func (k KeySource) rawKey(h Headers, sourceAddress string, trustedHops int) string {
+	switch k.Kind {
+	case SourceHeader:
+		return strings.TrimSpace(h.Get(k.Name))
+	case SourceCookie:
+		return CookieValue(h.Get("cookie"), k.Name)
+	case SourceJWT:
+		return JWTClaim(h.Get("authorization"), k.path)
+	case SourceIP:
+		return ClientIP(h.Get("x-forwarded-for"), sourceAddress, trustedHops)
+	}
+	return ""
+}
+
+// CookieValue returns the value of cookie name in a Cookie header value
+// ("a=1; b=2"), without surrounding quotes, or "".
+func CookieValue(header, name string) string {
+	for header != "" {
+		var part string
+		part, header, _ = strings.Cut(header, ";")
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || strings.TrimSpace(k) != name {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
+		}
+		return v
+	}
+	return ""
+}
+
+// JWTClaim reads the claim at the escaped gjson path from the payload of
+// the JWT in an "Authorization: Bearer <jwt>" value, WITHOUT verifying the
+// signature: the result only groups requests into sessions. Garbage (wrong
+// scheme, not three parts, bad base64, invalid JSON, a claim that is not a
+// string or number) yields "".
+func JWTClaim(authorization, path string) string {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") || path == "" {
+		return ""
+	}
+	tok = strings.TrimSpace(tok)
+	if len(tok) > MaxTokenBytes {
+		return ""
+	}
+	_, rest, ok := strings.Cut(tok, ".")
+	if !ok {
+		return ""
+	}
+	payload, sig, ok := strings.Cut(rest, ".")
+	if !ok || strings.IndexByte(sig, '.') >= 0 || payload == "" {
+		return ""
+	}
+	payload = strings.TrimRight(payload, "=")
+	js := make([]byte, base64.RawURLEncoding.DecodedLen(len(payload)))
+	n, err := base64.RawURLEncoding.Decode(js, []byte(payload))
+	if err != nil {
+		return ""
+	}
+	js = js[:n]
+	if !gjson.ValidBytes(js) {
+		return ""
+	}
+	r := gjson.GetBytes(js, path)
+	switch r.Type {
+	case gjson.String:
+		return r.Str
+	case gjson.Number:
+		return r.Raw
+	}
+	return ""
+}
+
+// ClientIP returns the client address: with trustedHops > 0 the address
+// trustedHops places from the right of X-Forwarded-For (1 = the last one,
+// appended by the nearest trusted proxy); otherwise, or when the header is
+// shorter or that element is not an address, the host part of
+// sourceAddress ("10.0.0.1:5000", "[::1]:123" or a bare address). The
+// result is the canonical text of the address, or "".
+func ClientIP(xff, sourceAddress string, trustedHops int) string {
+	if trustedHops > 0 && xff != "" {
+		n := strings.Count(xff, ",") + 1
+		if n >= trustedHops {
+			want := n - trustedHops
+			for i := 0; ; i++ {
+				var part string
+				part, xff, _ = strings.Cut(xff, ",")
+				if i == want {
+					if a, ok := parseAddr(strings.TrimSpace(part)); ok {
+						return a
+					}
+					break
+				}
+			}
+		}
+	}
+	if a, ok := parseAddr(strings.TrimSpace(sourceAddress)); ok {
+		return a
+	}
+	return ""
+}
+
+func parseAddr(s string) (string, bool) {
+	if s == "" {
+		return "", false
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap().String(), true
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().String(), true
+	}
+	return "", false
+}
