@@ -183,8 +183,7 @@ func isUUID(s string) bool {
 			}
 		}
 	}
-	// Brackets are only allowed around an IP literal host.
-	return !strings.ContainsAny(after, "[]")
+	return true
 }
 
 func isHex(c byte) bool {
@@ -246,8 +245,7 @@ func isHostname(s string) bool {
 			}
 		}
 	}
-	// Brackets are only allowed around an IP literal host.
-	return !strings.ContainsAny(after, "[]")
+	return true
 }
 
 // isEmail checks a pragmatic RFC 5321 subset: dot-atom or quoted local
