@@ -29,11 +29,11 @@ func TestParseKeySource(t *testing.T) {
 		assert.Equal(t, want, k.String())
 	}
 	for in, msg := range map[string]string{
-		"header:":     `want "header:<name>", "cookie:<name>", "jwt:<claim>" or "ip", got "header:"`,
-		"query:x":     `unknown key source kind "query" (want header, cookie, jwt or ip)`,
-		"header:a b":  `invalid header name "a b"`,
-		"cookie:a;b":  `invalid cookie name "a;b"`,
-		"IP":          `want "header:<name>", "cookie:<name>", "jwt:<claim>" or "ip", got "IP"`,
+		"header:":                         `want "header:<name>", "cookie:<name>", "jwt:<claim>" or "ip", got "header:"`,
+		"query:x":                         `unknown key source kind "query" (want header, cookie, jwt or ip)`,
+		"header:a b":                      `invalid header name "a b"`,
+		"cookie:a;b":                      `invalid cookie name "a;b"`,
+		"IP":                              `want "header:<name>", "cookie:<name>", "jwt:<claim>" or "ip", got "IP"`,
 		"jwt:" + strings.Repeat("x", 129): "claim name longer than 128 bytes",
 	} {
 		_, err := ParseKeySource(in)
