@@ -1,0 +1,230 @@
+package policy
+
+import (
+	"strconv"
+
+	"github.com/apiwarden/apiwarden/policy/schema"
+	"github.com/tidwall/gjson"
+)
+
+// Headers is a request's header list as the host gives it (lower-case
+// names, pseudo-headers included).
+type Headers [][2]string
+
+// Get returns the first value of a header (name in lower case).
+func (h Headers) Get(name string) (string, bool) {
+	for _, kv := range h {
+		if kv[0] == name {
+			return kv[1], true
+		}
+	}
+	return "", false
+}
+
+// Request is one request being checked. The filter keeps one per stream
+// and reuses its scratch space; it holds what the policy needs from the
+// headers, because Envoy makes them unreadable once the headers phase ends.
+type Request struct {
+	Method        string
+	Target        string // :path, with the query
+	Headers       Headers
+	ContentLength int64 // -1 when unknown
+	// HasBody is set when the headers did not end the stream.
+	HasBody bool
+
+	Match       Match
+	ContentType string
+
+	query   []queryPair
+	values  []string
+	scratch []byte
+	viol    []Violation
+	sviol   []schema.Violation
+}
+
+// Reset prepares a Request for reuse.
+func (r *Request) Reset() {
+	*r = Request{query: r.query[:0], values: r.values[:0], scratch: r.scratch[:0], viol: r.viol[:0], sviol: r.sviol[:0], ContentLength: -1}
+	if r.sviol == nil {
+		r.sviol = make([]schema.Violation, 0, 4)
+	}
+}
+
+// CheckHead decides everything that can be decided from the request
+// headers: path, endpoint, method, parameters, content type and declared
+// length. The result is the worst of the checks that fired.
+func (p *Policy) CheckHead(r *Request) Decision {
+	path, query, err := NormalizePath(r.Target)
+	if err != nil {
+		return decide(ReasonInvalidPath, "", ActionBlock, p.Mode, "the request path cannot be normalised")
+	}
+	p.router.match(r.Method, path, &r.Match)
+	r.Match.Path, r.Match.Query = path, query
+	ep := r.Match.Endpoint
+	if ep == nil {
+		if r.Match.PathKnown {
+			d := decide(ReasonMethodNotAllowed, "", p.UnknownEndpoints, p.Mode, "the path does not accept this method")
+			d.Allow = r.Match.Allow
+			return d
+		}
+		return decide(ReasonUnknownEndpoint, "", p.UnknownEndpoints, p.Mode, "no endpoint of the inventory matches this request")
+	}
+	r.ContentType, _ = r.Headers.Get("content-type")
+	r.viol = r.viol[:0]
+	d := Allowed
+
+	// Parameters.
+	for i, prm := range ep.PathParams {
+		raw := r.Match.Param(i)
+		v, ok := unescape(raw, false)
+		if !ok {
+			r.viol = append(r.viol, Violation{In: "path", Name: prm.Name, Keyword: "format", Message: "malformed percent-encoding"})
+			continue
+		}
+		r.values = append(r.values[:0], v)
+		r.viol, r.scratch = checkParam(prm, r.values, r.scratch, r.sviol, r.viol)
+	}
+	if ep.declaresParams || len(ep.Query) > 0 {
+		var ok bool
+		r.query, ok = parseQuery(query, r.query[:0])
+		if !ok {
+			r.viol = append(r.viol, Violation{In: "query", Keyword: "format", Message: "malformed or oversized query string"})
+		} else {
+			for _, prm := range ep.Query {
+				r.values = r.values[:0]
+				for _, qp := range r.query {
+					if qp.name == prm.Name {
+						r.values = append(r.values, qp.value)
+					}
+				}
+				r.viol, r.scratch = checkParam(prm, r.values, r.scratch, r.sviol, r.viol)
+			}
+			if ep.UnknownQuery != ActionAllow {
+				if name, found := firstUnknown(ep, r.query); found {
+					u := decide(ReasonUnknownParameter, "", ep.UnknownQuery, ep.Mode, "the query carries a parameter the endpoint does not declare")
+					u.Violations = []Violation{{In: "query", Name: name, Keyword: "additionalParameters", Message: "undeclared query parameter"}}
+					d = Worse(d, u)
+				}
+			}
+		}
+	}
+	for _, prm := range ep.Headers {
+		r.values = r.values[:0]
+		if v, ok := r.Headers.Get(prm.Name); ok {
+			r.values = append(r.values, v)
+		}
+		r.viol, r.scratch = checkParam(prm, r.values, r.scratch, r.sviol, r.viol)
+	}
+	if len(ep.Cookies) > 0 {
+		header, _ := r.Headers.Get("cookie")
+		for _, prm := range ep.Cookies {
+			r.values = r.values[:0]
+			if v, ok := cookieValue(header, prm.Name); ok {
+				r.values = append(r.values, v)
+			}
+			r.viol, r.scratch = checkParam(prm, r.values, r.scratch, r.sviol, r.viol)
+		}
+	}
+	if len(r.viol) > 0 {
+		bad := decide(ReasonInvalidParameter, "", ActionBlock, ep.Mode, "request parameters do not match the endpoint's definition")
+		bad.Violations = clipViolations(r.viol)
+		d = Worse(d, bad)
+	}
+
+	// Body, as far as the headers tell.
+	hasBody := r.HasBody || r.ContentLength > 0
+	if hasBody && len(ep.Bodies) > 0 {
+		if _, ok := ep.bodyFor(r.ContentType); !ok {
+			d = Worse(d, decide(ReasonUnsupportedMediaType, "", ActionBlock, ep.Mode, "the endpoint does not accept this content type"))
+		}
+	}
+	if limit := p.BodyLimit(r); r.ContentLength > limit {
+		d = Worse(d, decide(ReasonBodyTooLarge, "", ActionBlock, ep.Mode, "the declared body length exceeds the endpoint's limit of "+strconv.FormatInt(limit, 10)+" bytes"))
+	}
+	if !hasBody && ep.BodyRequired {
+		miss := decide(ReasonSchema, "", ActionBlock, ep.Mode, "the endpoint requires a request body")
+		miss.Violations = []Violation{{In: "body", Keyword: "required", Message: "request body is required"}}
+		d = Worse(d, miss)
+	}
+	return d
+}
+
+func firstUnknown(ep *Endpoint, q []queryPair) (string, bool) {
+next:
+	for _, qp := range q {
+		for _, prm := range ep.Query {
+			if prm.Name == qp.name {
+				continue next
+			}
+		}
+		return qp.name, true
+	}
+	return "", false
+}
+
+func clipViolations(v []Violation) []Violation {
+	if len(v) > MaxViolations {
+		v = v[:MaxViolations]
+	}
+	return append([]Violation(nil), v...)
+}
+
+// BodyLimit is the largest request body the matched endpoint accepts.
+func (p *Policy) BodyLimit(r *Request) int64 {
+	if ep := r.Match.Endpoint; ep != nil && ep.MaxBodyBytes > 0 {
+		return ep.MaxBodyBytes
+	}
+	return p.MaxBodyBytes
+}
+
+// WantsBody reports whether the request body must be buffered and checked:
+// the matched endpoint declares a schema for the request's content type.
+func (p *Policy) WantsBody(r *Request) bool {
+	ep := r.Match.Endpoint
+	if ep == nil {
+		return false
+	}
+	b, ok := ep.bodyFor(r.ContentType)
+	return ok && b != nil && (b.Schema != nil || b.JSON)
+}
+
+// CheckBody validates a complete request body against the endpoint's
+// schema for its content type.
+func (p *Policy) CheckBody(r *Request, body []byte) Decision {
+	ep := r.Match.Endpoint
+	if ep == nil {
+		return Allowed
+	}
+	if limit := p.BodyLimit(r); int64(len(body)) > limit {
+		return decide(ReasonBodyTooLarge, "", ActionBlock, ep.Mode, "the body exceeds the endpoint's limit of "+strconv.FormatInt(limit, 10)+" bytes")
+	}
+	b, ok := ep.bodyFor(r.ContentType)
+	if !ok || b == nil {
+		return Allowed
+	}
+	if len(body) == 0 {
+		if ep.BodyRequired {
+			d := decide(ReasonSchema, "", ActionBlock, ep.Mode, "the endpoint requires a request body")
+			d.Violations = []Violation{{In: "body", Keyword: "required", Message: "request body is required"}}
+			return d
+		}
+		return Allowed
+	}
+	if b.JSON && !gjson.ValidBytes(body) {
+		return decide(ReasonInvalidJSON, "", ActionBlock, ep.Mode, "the body is not valid JSON")
+	}
+	if b.Schema == nil {
+		return Allowed
+	}
+	var buf [MaxViolations]schema.Violation
+	vs := b.Schema.Validate(body, schema.Request, MaxViolations, buf[:0])
+	if len(vs) == 0 {
+		return Allowed
+	}
+	d := decide(ReasonSchema, "", ActionBlock, ep.Mode, "the body does not match the endpoint's schema")
+	d.Violations = make([]Violation, len(vs))
+	for i, v := range vs {
+		d.Violations[i] = Violation{In: "body", Pointer: v.Pointer, Keyword: v.Keyword, Message: v.Message}
+	}
+	return d
+}
