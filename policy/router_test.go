@@ -82,7 +82,7 @@ func TestRouterCapturesAndMethodNotAllowed(t *testing.T) {
 
 func TestRouterRefusesAmbiguousAndBrokenTemplates(t *testing.T) {
 	cases := map[string]string{
-		`[` + ep("a", "GET", "/u/{id}") + `,` + ep("b", "GET", "/u/{name}") + `]`:  `endpoints[1]: GET /u/{name} has the same method and path shape as endpoint "a"`,
+		`[` + ep("a", "GET", "/u/{id}") + `,` + ep("b", "GET", "/u/{name}") + `]`: `endpoints[1]: GET /u/{name} has the same method and path shape as endpoint "a"`,
 		`[` + ep("a", "GET", "/u/{id") + `]`:                                      `endpoints[0].path: path template "/u/{id": unclosed '{'`,
 		`[` + ep("a", "GET", "/u/{a}{b}") + `]`:                                   `adjacent parameters`,
 		`[` + ep("a", "GET", "/u/{id}/{id}") + `]`:                                `repeats parameter "id"`,
