@@ -34,13 +34,13 @@ type Hit struct {
 
 // Report says what Apply found and did.
 type Report struct {
-	Changed    bool               // the output differs from the input
-	Counts     [NumDetectors]int  // detector matches, per detector (logged ones too)
-	Paths      int                // values hit by path rules
-	Hits       []Hit              // one per value, at most MaxHits
-	Undeclared []string           // pointers of undeclared members, at most MaxHits
-	Dropped    int                // hits and undeclared members beyond MaxHits
-	Stripped   int                // undeclared members removed
+	Changed    bool                // the output differs from the input
+	Counts     [NumDetectors]int   // detector matches, per detector (logged ones too)
+	Paths      int                 // values hit by path rules
+	Hits       []Hit               // one per value, at most MaxHits
+	Undeclared []string            // pointers of undeclared members, at most MaxHits
+	Dropped    int                 // hits and undeclared members beyond MaxHits
+	Stripped   int                 // undeclared members removed
 	detScratch [NumDetectors]int32 // per-value detector counts (internal)
 }
 
@@ -73,11 +73,11 @@ type pseg struct {
 // walker is the state of one Apply call; pooled so that a steady stream of
 // calls allocates nothing.
 type walker struct {
-	r    *Redactor
-	in   []byte
-	out  []byte
-	mark int // in[:mark] has been dealt with (copied or replaced)
-	pos  int
+	r     *Redactor
+	in    []byte
+	out   []byte
+	mark  int // in[:mark] has been dealt with (copied or replaced)
+	pos   int
 	depth int
 
 	sets    []int32 // active NFA node sets, one region per level
