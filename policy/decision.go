@@ -84,6 +84,8 @@ type Decision struct {
 	Detail string
 	// Allow lists the methods of the path for a 405.
 	Allow string
+	// RetryAfter is the Retry-After of a 429, in seconds.
+	RetryAfter int
 	// Violations are JSON pointers and keywords, never values.
 	Violations []Violation
 	// Evidence is a JSON object with rule-specific facts (prior operations

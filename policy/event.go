@@ -1,0 +1,61 @@
+package policy
+
+// Event is what one security event says besides the decision. Field names
+// follow OpenTelemetry semantic conventions where one exists (trace_id,
+// span_id, http.request.method, url.path, http.route, client.address,
+// http.response.status_code); apiwarden's own fields are prefixed
+// "apiwarden.". It never carries header values, bodies, credentials or a
+// raw session key.
+type Event struct {
+	TimeUnixNano int64
+	TraceID      string
+	SpanID       string
+	Method       string
+	Path         string // normalised path
+	Route        string // the matched template
+	Operation    string // endpoint id
+	Client       string // client address without port
+	Session      string // session hash
+	Status       int    // the status the client got (0 when still unknown)
+	// Shadow is the learned template of an unknown endpoint.
+	Shadow string
+	// Anomaly is the sequence model's score for this step (bits), when set.
+	Anomaly float64
+}
+
+// AppendEvent writes one JSON line (without the newline) describing a
+// decision.
+func AppendEvent(dst []byte, d *Decision, e *Event) []byte {
+	o := openObject(dst)
+	o.str("event", "apiwarden.decision")
+	if e.TimeUnixNano > 0 {
+		o.int("time_unix_nano", e.TimeUnixNano)
+	}
+	o.strOpt("trace_id", e.TraceID)
+	o.strOpt("span_id", e.SpanID)
+	o.strOpt("http.request.method", e.Method)
+	o.strOpt("url.path", e.Path)
+	o.strOpt("http.route", e.Route)
+	o.strOpt("client.address", e.Client)
+	if e.Status > 0 {
+		o.int("http.response.status_code", int64(e.Status))
+	}
+	o.strOpt("apiwarden.operation", e.Operation)
+	o.strOpt("apiwarden.session", e.Session)
+	o.str("apiwarden.rule", d.Rule)
+	o.str("apiwarden.reason", d.Reason.Slug())
+	o.str("apiwarden.verdict", d.Verdict.String())
+	o.str("apiwarden.mode", d.Mode.String())
+	o.strOpt("apiwarden.detail", d.Detail)
+	o.strOpt("apiwarden.shadow_route", e.Shadow)
+	if e.Anomaly > 0 {
+		o.float("apiwarden.anomaly_bits", e.Anomaly)
+	}
+	if len(d.Violations) > 0 {
+		o.raw("apiwarden.violations", appendViolations(nil, d.Violations))
+	}
+	if len(d.Evidence) > 0 {
+		o.raw("apiwarden.evidence", d.Evidence)
+	}
+	return o.close()
+}

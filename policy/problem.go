@@ -1,0 +1,43 @@
+package policy
+
+import "strconv"
+
+// ProblemContentType is the media type of every refusal (RFC 9457).
+const ProblemContentType = "application/problem+json"
+
+// AppendProblem writes the RFC 9457 problem document for a blocking
+// decision: a stable type URI, title, status, a detail sentence, the rule,
+// the trace id and up to MaxViolations violations (locations and keywords,
+// never values).
+func AppendProblem(dst []byte, d *Decision, traceID string) []byte {
+	o := openObject(dst)
+	o.str("type", ProblemTypeBase+d.Reason.Slug())
+	o.str("title", d.Reason.Title())
+	o.int("status", int64(d.Status))
+	o.strOpt("detail", d.Detail)
+	o.str("rule", d.Rule)
+	o.strOpt("trace_id", traceID)
+	if len(d.Violations) > 0 {
+		o.raw("violations", appendViolations(nil, d.Violations))
+	}
+	return o.close()
+}
+
+// ProblemHeaders are the headers of a refusal: content type, Allow for a
+// 405, Retry-After for a 429, and no caching.
+func ProblemHeaders(d *Decision, traceparent string) [][2]string {
+	h := [][2]string{
+		{"content-type", ProblemContentType},
+		{"cache-control", "no-store"},
+	}
+	if d.Allow != "" {
+		h = append(h, [2]string{"allow", d.Allow})
+	}
+	if d.RetryAfter > 0 {
+		h = append(h, [2]string{"retry-after", strconv.Itoa(d.RetryAfter)})
+	}
+	if traceparent != "" {
+		h = append(h, [2]string{"traceparent", traceparent})
+	}
+	return h
+}
