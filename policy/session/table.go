@@ -15,12 +15,21 @@ import (
 // counts it; the request's operation is not recorded.
 var ErrContention = errors.New("session: shared data contention: compare-and-swap retries exhausted")
 
-// createCAS is the cas given to Set when Get found no key: Envoy ignores the
+// CreateCAS is the cas given to Set when Get found no key: Envoy ignores the
 // cas of a missing key (so the value is created), and a key that another
 // writer created meanwhile has a different cas (so the create fails instead
 // of overwriting). Only a racing create that happened to get this exact cas
 // value from the global counter could be overwritten.
-const createCAS = 0xFFFFFFFF
+const CreateCAS = 0xFFFFFFFF
+
+// CASFor returns the cas to pass to Store.Set after a Get that returned
+// (cas, found): the cas itself, or CreateCAS for a missing key.
+func CASFor(cas uint32, found bool) uint32 {
+	if found {
+		return cas
+	}
+	return CreateCAS
+}
 
 const bucketVersion = 1
 
@@ -256,11 +265,7 @@ func (s *Sessions) Commit(st Store, tx *Txn, op int, now time.Time) error {
 		b = appendWay(b, tx.ways[i].id, tx.ways[i].rec)
 	}
 	tx.buf = b
-	cas := uint32(createCAS)
-	if tx.found {
-		cas = tx.cas
-	}
-	if err := st.Set(tx.key, b, cas); err != nil {
+	if err := st.Set(tx.key, b, CASFor(tx.cas, tx.found)); err != nil {
 		if errors.Is(err, ErrCASMismatch) {
 			return ErrCASMismatch
 		}
