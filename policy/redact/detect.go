@@ -304,7 +304,7 @@ func ssn(s []byte, i int) int {
 	if e := i + 11; e < len(s) && (isAlnum(s[e]) || s[e] == '-') {
 		return -1
 	}
-	area := prefixNum(t, 3)
+	area := int(t[0]-'0')*100 + int(t[1]-'0')*10 + int(t[2]-'0')
 	if area == 0 || area == 666 || area >= 900 {
 		return -1
 	}
