@@ -1,0 +1,49 @@
+package wasmtest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// BuildModule builds the Go package in pkgDir as a proxy-wasm module with
+// the stock toolchain (GOOS=wasip1 GOARCH=wasm go build
+// -buildmode=c-shared) and writes it to out. The go command is taken from
+// $GOROOT/bin when GOROOT is set, else from PATH.
+func BuildModule(pkgDir, out string) error {
+	goBin := "go"
+	if root := os.Getenv("GOROOT"); root != "" {
+		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
+			goBin = p
+		}
+	}
+	absOut, err := filepath.Abs(out)
+	if err != nil {
+		return fmt.Errorf("wasmtest: build %s: %w", pkgDir, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(absOut), 0o755); err != nil {
+		return fmt.Errorf("wasmtest: build %s: %w", pkgDir, err)
+	}
+	tmp := absOut + ".tmp"
+	cmd := exec.Command(goBin, "build", "-buildmode=c-shared", "-trimpath", "-o", tmp, ".")
+	cmd.Dir = pkgDir
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	var stderr bytes.Buffer
+	cmd.Stdout = &stderr
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("wasmtest: build %s: %w\n%s", pkgDir, err, stderr.String())
+	}
+	if err := os.Rename(tmp, absOut); err != nil {
+		return fmt.Errorf("wasmtest: build %s: %w", pkgDir, err)
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
