@@ -271,6 +271,7 @@ func (p *Policy) parseEndpoint(n cfg.Node, unknownQuery Action) *Endpoint {
 	if !n.Object("id", "method", "path", "mode", "request") {
 		return nil
 	}
+	before := n.Errs.Len()
 	ep := &Endpoint{Source: "config", Mode: p.Mode, UnknownQuery: unknownQuery}
 	if v, ok := n.Require("id"); ok {
 		if s, ok := v.String(); ok {
@@ -298,7 +299,7 @@ func (p *Policy) parseEndpoint(n cfg.Node, unknownQuery Action) *Endpoint {
 	if req, ok := n.Get("request"); ok {
 		p.parseEndpointRequest(req, ep)
 	}
-	if n.Errs.Len() > 0 || ep.ID == "" || ep.Method == "" || ep.Path == "" {
+	if n.Errs.Len() > before || ep.ID == "" || ep.Method == "" || ep.Path == "" {
 		return nil
 	}
 	return ep

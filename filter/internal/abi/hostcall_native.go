@@ -29,11 +29,6 @@ func ResumeHttpResponse() error                 { return proxywasm.ResumeHttpRes
 func SetEffectiveContext(id uint32) error       { return proxywasm.SetEffectiveContext(id) }
 func SetTickPeriodMilliSeconds(ms uint32) error { return proxywasm.SetTickPeriodMilliSeconds(ms) }
 
-// GetCurrentTimeNanoseconds: the SDK has no wrapper for this host call; the
-// emulator's clock is the process clock, so tests read time through the
-// plugin's own clock hook instead.
-func GetCurrentTimeNanoseconds() (int64, error) { return 0, types.ErrorStatusNotFound }
-
 func GetVMConfiguration() ([]byte, error)     { return proxywasm.GetVMConfiguration() }
 func GetPluginConfiguration() ([]byte, error) { return proxywasm.GetPluginConfiguration() }
 func GetHttpRequestBody(start, maxSize int) ([]byte, error) {

@@ -44,13 +44,6 @@ func SetTickPeriodMilliSeconds(ms uint32) error {
 	return status(proxySetTickPeriodMilliseconds(ms))
 }
 
-// GetCurrentTimeNanoseconds reads the host clock (Envoy's time source).
-func GetCurrentTimeNanoseconds() (int64, error) {
-	var ns int64
-	err := status(proxyGetCurrentTimeNanoseconds(unsafe.Pointer(&ns)))
-	return ns, err
-}
-
 func getBuffer(typ uint32, start, maxSize int) ([]byte, error) {
 	var ptr, n uint32
 	if err := status(proxyGetBufferBytes(typ, uint32(start), uint32(maxSize), unsafe.Pointer(&ptr), unsafe.Pointer(&n))); err != nil {

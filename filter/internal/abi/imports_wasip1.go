@@ -14,9 +14,6 @@ func proxyLog(level uint32, msg unsafe.Pointer, msgLen uint32) uint32
 //go:wasmimport env proxy_get_log_level
 func proxyGetLogLevel(ret unsafe.Pointer) uint32
 
-//go:wasmimport env proxy_get_current_time_nanoseconds
-func proxyGetCurrentTimeNanoseconds(ret unsafe.Pointer) uint32
-
 //go:wasmimport env proxy_set_tick_period_milliseconds
 func proxySetTickPeriodMilliseconds(period uint32) uint32
 

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"crypto/rand"
+	"time"
+
+	"github.com/apiwarden/apiwarden/filter/internal/abi"
+	"github.com/apiwarden/apiwarden/policy"
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+)
+
+// stream is one HTTP exchange. It copies what it needs out of the headers
+// while they are readable (Envoy drops them once the phase continues).
+type stream struct {
+	types.DefaultHttpContext
+	plugin *pluginContext
+	id     uint32
+	req    policy.Request
+
+	traceID, spanID string
+	client          string
+
+	// wantBody: the body is buffered and checked at end of stream.
+	wantBody bool
+	// bodyDone: the body was checked (or refused).
+	bodyDone bool
+	// replied: this stream answered locally; the response callbacks that
+	// Envoy runs for our own reply must not be treated as upstream traffic.
+	replied  bool
+	decision policy.Decision
+}
+
+func (s *stream) pol() *policy.Policy { return s.plugin.policy }
+
+func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) (act types.Action) {
+	defer s.recoverInto(&act)
+	hdrs, err := abi.GetHttpRequestHeaders()
+	if err != nil {
+		return s.fail("cannot read request headers", err)
+	}
+	r := &s.req
+	r.Headers = policy.Headers(hdrs)
+	r.Method, _ = r.Headers.Get(":method")
+	r.Target, _ = r.Headers.Get(":path")
+	r.HasBody = !endOfStream
+	if cl, ok := r.Headers.Get("content-length"); ok {
+		r.ContentLength = parseLength(cl)
+	}
+	s.client = clientAddress()
+	s.startTrace()
+
+	d := s.pol().CheckHead(r)
+	if d.Verdict == policy.Block {
+		return s.block(&d)
+	}
+	s.record(&d)
+	s.wantBody = r.HasBody && s.pol().WantsBody(r)
+	// The header list is only valid during this callback.
+	r.Headers = nil
+	return types.ActionContinue
+}
+
+func (s *stream) OnHttpRequestBody(size int, endOfStream bool) (act types.Action) {
+	defer s.recoverInto(&act)
+	if s.replied || !s.wantBody || s.bodyDone {
+		return types.ActionContinue
+	}
+	// size is what Envoy has buffered so far: refuse as soon as the limit
+	// is crossed, never pass a body half-checked.
+	if limit := s.pol().BodyLimit(&s.req); int64(size) > limit {
+		d := s.pol().CheckBody(&s.req, make([]byte, limit+1))
+		s.bodyDone = true
+		if d.Verdict == policy.Block {
+			return s.block(&d)
+		}
+		s.record(&d)
+		return types.ActionContinue
+	}
+	if !endOfStream {
+		return types.ActionPause
+	}
+	return s.checkBody(size)
+}
+
+// OnHttpRequestTrailers is an enforcement point too: a body followed by
+// trailers ends without endOfStream on its last chunk.
+func (s *stream) OnHttpRequestTrailers(int) (act types.Action) {
+	defer s.recoverInto(&act)
+	if s.replied || !s.wantBody || s.bodyDone {
+		return types.ActionContinue
+	}
+	return s.checkBody(-1)
+}
+
+func (s *stream) checkBody(size int) types.Action {
+	s.bodyDone = true
+	if size < 0 {
+		size = int(s.pol().BodyLimit(&s.req)) + 1
+	}
+	body, err := abi.GetHttpRequestBody(0, size)
+	if err != nil && err != types.ErrorStatusNotFound {
+		return s.fail("cannot read the request body", err)
+	}
+	d := s.pol().CheckBody(&s.req, body)
+	if d.Verdict == policy.Block {
+		return s.block(&d)
+	}
+	s.record(&d)
+	return types.ActionContinue
+}
+
+func (s *stream) OnHttpResponseHeaders(int, bool) (act types.Action) {
+	defer s.recoverInto(&act)
+	return types.ActionContinue
+}
+
+func (s *stream) OnHttpStreamDone() {
+	defer s.recoverInto(nil)
+	if !s.replied && s.decision.Verdict == policy.Allow {
+		s.plugin.metrics.count(s.req.Match.Endpoint, policy.Allow)
+	}
+}
+
+// record reports a non-blocking decision (a log) and remembers the worst.
+func (s *stream) record(d *policy.Decision) {
+	if d.Verdict == policy.Allow {
+		return
+	}
+	s.decision = policy.Worse(s.decision, *d)
+	s.plugin.metrics.count(s.req.Match.Endpoint, d.Verdict)
+	s.emit(d, 0)
+}
+
+// block answers the request with a problem+json document.
+func (s *stream) block(d *policy.Decision) types.Action {
+	s.decision = *d
+	s.replied = true
+	s.plugin.metrics.count(s.req.Match.Endpoint, policy.Block)
+	s.emit(d, d.Status)
+	body := policy.AppendProblem(nil, d, s.traceID)
+	if err := abi.SendHttpResponse(uint32(d.Status), policy.ProblemHeaders(d, ""), body, -1); err != nil {
+		abi.LogErrorf("apiwarden: cannot send the local reply: %v", err)
+	}
+	return types.ActionPause
+}
+
+// emit writes one security event line, rate-limited per VM.
+func (s *stream) emit(d *policy.Decision, status int) {
+	now := time.Now().UnixNano()
+	if !s.plugin.events.Take(now) {
+		s.plugin.metrics.dropped.Increment(1)
+		return
+	}
+	e := policy.Event{
+		TimeUnixNano: now,
+		TraceID:      s.traceID,
+		SpanID:       s.spanID,
+		Method:       s.req.Method,
+		Path:         s.req.Match.Path,
+		Client:       s.client,
+		Status:       status,
+	}
+	if ep := s.req.Match.Endpoint; ep != nil {
+		e.Route, e.Operation = ep.Path, ep.ID
+	}
+	abi.LogWarn(string(policy.AppendEvent(nil, d, &e)))
+}
+
+// startTrace reuses the request's W3C trace id or starts one.
+func (s *stream) startTrace() {
+	if tp, ok := s.req.Headers.Get("traceparent"); ok && len(tp) == 55 {
+		s.traceID = tp[3:35]
+		s.spanID = tp[36:52]
+		return
+	}
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	s.traceID = hexString(b[:16])
+	s.spanID = hexString(b[16:])
+}
+
+func hexString(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 2*len(b))
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&0xf]
+	}
+	return string(out)
+}
+
+func parseLength(s string) int64 {
+	if s == "" || len(s) > 18 {
+		return -1
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return -1
+		}
+		n = n*10 + int64(s[i]-'0')
+	}
+	return n
+}
