@@ -158,15 +158,17 @@ func ParseSequences(n cfg.Node, knownOps []string) Config {
 	ids := map[string]bool{}
 	for _, it := range items {
 		r, ok := parseRule(it, index)
+		if r.ID != "" {
+			if ids[r.ID] {
+				idn, _ := it.Get("id")
+				idn.Errorf("duplicate rule id %q", r.ID)
+				continue
+			}
+			ids[r.ID] = true
+		}
 		if !ok {
 			continue
 		}
-		if ids[r.ID] {
-			idn, _ := it.Get("id")
-			idn.Errorf("duplicate rule id %q", r.ID)
-			continue
-		}
-		ids[r.ID] = true
 		if r.Kind == KindAnomaly && c.Analytics == nil {
 			it.Errorf("an anomaly rule needs sequences.analytics (the model it scores with)")
 			continue
@@ -238,6 +240,8 @@ func parseRule(n cfg.Node, index map[string]int) (Rule, bool) {
 	allowed := append([]string{"id", "kind", "action", "mode"}, ruleKeys[r.Kind]...)
 	before := n.Errs.Len()
 	n.Object(allowed...)
+	// The id is read first so that a duplicate is reported even for a rule
+	// with other problems.
 	if v, ok := n.Require("id"); ok {
 		r.ID, _ = v.NonEmptyString()
 	}
@@ -249,7 +253,7 @@ func parseRule(n cfg.Node, index map[string]int) (Rule, bool) {
 		s, _ := v.Enum(string(ModeMonitor), string(ModeEnforce))
 		r.Mode = Mode(s)
 	}
-	if v, ok := n.Get("within"); ok {
+	if v, ok := n.Get("within"); ok && r.Kind != KindAllow && r.Kind != KindAnomaly {
 		r.Within, _ = v.Duration()
 	}
 	opsOf := func(key string, min, max int) {
