@@ -488,7 +488,11 @@ func (c *compiler) compileType(n *node, loc string, t gjson.Result, draft4 bool)
 		return
 	}
 	number, integer := false, false
-	for _, name := range names {
+	for i, name := range names {
+		if slices.Contains(names[:i], name) {
+			c.errorf(loc+"/type", "duplicate type %q", name)
+			continue
+		}
 		b, ok := typeBits[name]
 		if !ok {
 			c.errorf(loc+"/type", "unknown type %q", name)
