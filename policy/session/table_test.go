@@ -243,3 +243,29 @@ func BenchmarkKey(b *testing.B) {
 		_, _ = s.Key(h, "10.0.0.1:80")
 	}
 }
+
+// FuzzBucket stores arbitrary bytes as a bucket: Begin and Commit never
+// panic, and what Commit writes always decodes with the new entry.
+func FuzzBucket(f *testing.F) {
+	f.Add([]byte{1, 0})
+	f.Add([]byte{1, 1, 1, 2, 3, 4, 5, 6, 7, 8, 3, 1, 10, 0})
+	f.Add([]byte{1, 4})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		s := New(Config{MaxSessions: Ways})
+		st := NewMemStore()
+		if err := st.Set(s.BucketKey(0), raw, 0); err != nil {
+			t.Fatal(err)
+		}
+		var tx Txn
+		if err := s.Begin(st, "x", t0, &tx); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(st, &tx, 7, t0); err != nil {
+			t.Fatal(err)
+		}
+		h, err := s.Load(st, "x", t0)
+		if err != nil || len(h.Entries) == 0 || h.Entries[len(h.Entries)-1].Op != 7 {
+			t.Fatalf("after commit: %v %+v", err, h)
+		}
+	})
+}
