@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Action says what happens to a matched value.
@@ -158,7 +159,7 @@ func canonicalIndex(k string) int {
 }
 
 // globMatch reports whether s matches pattern, where * matches any run of
-// bytes, ? one UTF-8 character and a backslash escapes the next byte.
+// bytes, ? one UTF-8 character (or one invalid byte) and a backslash escapes the next byte.
 func globMatch(pattern string, s []byte) bool {
 	// Iterative matcher with one backtracking point (the last star).
 	pi, si := 0, 0
@@ -172,7 +173,8 @@ func globMatch(pattern string, s []byte) bool {
 				continue
 			case '?':
 				pi++
-				si += utf8Len(s[si:])
+				_, n := utf8.DecodeRune(s[si:])
+				si += n
 				continue
 			case '\\':
 				if pi+1 < len(pattern) && pattern[pi+1] == s[si] {
@@ -199,23 +201,6 @@ func globMatch(pattern string, s []byte) bool {
 		pi++
 	}
 	return pi == len(pattern)
-}
-
-func utf8Len(b []byte) int {
-	c := b[0]
-	n := 1
-	switch {
-	case c >= 0xF0:
-		n = 4
-	case c >= 0xE0:
-		n = 3
-	case c >= 0xC0:
-		n = 2
-	}
-	if n > len(b) {
-		n = len(b)
-	}
-	return n
 }
 
 // nfa is the compiled set of paths: a trie whose edges are path segments.
