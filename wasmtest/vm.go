@@ -73,14 +73,14 @@ type callFrame struct {
 }
 
 type callbacks struct {
-	initialize, start, mainVoid, main        api.Function
-	contextCreate, vmStart, configure        api.Function
-	tick, requestHeaders, requestBody        api.Function
-	requestTrailers, responseHeaders         api.Function
-	responseBody, responseTrailers           api.Function
-	httpCallResponse, queueReady             api.Function
-	log, done, delete                        api.Function
-	foreign                                  api.Function
+	initialize, start, mainVoid, main api.Function
+	contextCreate, vmStart, configure api.Function
+	tick, requestHeaders, requestBody api.Function
+	requestTrailers, responseHeaders  api.Function
+	responseBody, responseTrailers    api.Function
+	httpCallResponse, queueReady      api.Function
+	log, done, delete                 api.Function
+	foreign                           api.Function
 }
 
 func (vm *VM) lookupCallbacks() {
