@@ -1,0 +1,110 @@
+package bank
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+)
+
+// Upstream is the demo bank API. It trusts its callers completely: that is
+// the point of putting apiwarden in front of it. It also serves a few routes
+// its OpenAPI document does not describe (shadow endpoints), and compresses
+// responses when the client accepts gzip.
+func Upstream() http.Handler {
+	var transfers atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/users/{user_id}/accounts", func(w http.ResponseWriter, r *http.Request) {
+		uid := r.PathValue("user_id")
+		seed := seedOf(uid)
+		writeJSON(w, r, http.StatusOK, map[string]any{
+			"user_id": uid,
+			"owner": map[string]any{
+				"name":        names[seed%uint32(len(names))],
+				"national_id": fmt.Sprintf("%03d-%02d-%04d", 100+seed%600, 10+seed%89, 1000+seed%8999),
+				"email":       fmt.Sprintf("customer%d@example.com", seed%1000),
+			},
+			"accounts": []map[string]any{
+				{"id": fmt.Sprintf("ACC-%d", 1000+seed%9000), "number": "DE89370400440532013000", "type": "checking", "currency": "EUR"},
+				{"id": fmt.Sprintf("ACC-%d", 2000+seed%7000), "number": "GB82WEST12345698765432", "type": "savings", "currency": "GBP"},
+			},
+		})
+	})
+	mux.HandleFunc("GET /api/v1/accounts/{account_id}/balance", func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("account_id")
+		seed := seedOf(id)
+		writeJSON(w, r, http.StatusOK, map[string]any{
+			"account_id": id,
+			"balance":    float64(seed%1000000) / 100,
+			"currency":   "EUR",
+			"as_of":      "2026-11-21T09:00:00Z",
+		})
+	})
+	mux.HandleFunc("POST /api/v1/transferFunds", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			From     string  `json:"from"`
+			To       string  `json:"to"`
+			Amount   float64 `json:"amount"`
+			Currency string  `json:"currency"`
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil {
+			writeJSON(w, r, http.StatusBadRequest, map[string]any{"error": "bad transfer"})
+			return
+		}
+		n := transfers.Add(1)
+		writeJSON(w, r, http.StatusOK, map[string]any{
+			"transfer_id": fmt.Sprintf("TX-%06d", n),
+			"status":      "accepted",
+			"from":        body.From,
+			"to":          body.To,
+			"amount":      body.Amount,
+		})
+	})
+	mux.HandleFunc("POST /api/v1/auth", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, r, http.StatusOK, map[string]any{
+			"token":      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJlLW5vdC1yZWFs",
+			"token_type": "Bearer",
+			"expires_in": 3600,
+		})
+	})
+	// Shadow endpoints: served, but in no description of the API.
+	mux.HandleFunc("GET /api/v1/users/{user_id}/cards", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, r, http.StatusOK, map[string]any{
+			"cards": []map[string]any{{"pan": "4111 1111 1111 1111", "expiry": "12/29"}},
+		})
+	})
+	mux.HandleFunc("GET /internal/debug/config", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, r, http.StatusOK, map[string]any{"db_password": "hunter2", "aws_key": "AKIAIOSFODNN7EXAMPLE"})
+	})
+	return mux
+}
+
+var names = []string{"Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Edsger Dijkstra", "Barbara Liskov"}
+
+func seedOf(s string) uint32 {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(s))
+	return h.Sum32()
+}
+
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("content-type", "application/json")
+	w.Header().Set("server", "bank-demo/1.0")
+	w.Header().Set("x-powered-by", "go")
+	if strings.Contains(r.Header.Get("accept-encoding"), "gzip") {
+		w.Header().Set("content-encoding", "gzip")
+		w.WriteHeader(status)
+		gz := gzip.NewWriter(w)
+		_, _ = gz.Write(b)
+		_ = gz.Close()
+		return
+	}
+	w.Header().Set("content-length", fmt.Sprint(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,84 @@
+// Package examples_test parses the shipped Envoy and Istio configurations
+// with Envoy's and Istio's own Go API types (including proto validation), so
+// a typo in a field name fails the build, and checks that the apiwarden
+// configuration they embed compiles.
+package examples_test
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	wasmfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/wasm/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+	extensionsv1alpha1 "istio.io/api/extensions/v1alpha1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/apiwarden/apiwarden/policy"
+)
+
+func yamlToJSON(t *testing.T, path string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	js, err := yaml.YAMLToJSON(raw)
+	require.NoError(t, err)
+	return js
+}
+
+func TestEnvoyBootstrap(t *testing.T) {
+	var bs bootstrapv3.Bootstrap
+	require.NoError(t, protojson.UnmarshalOptions{DiscardUnknown: false}.Unmarshal(yamlToJSON(t, "envoy/envoy.yaml"), &bs))
+	require.NoError(t, bs.ValidateAll())
+
+	var hcm hcmv3.HttpConnectionManager
+	require.NoError(t, bs.StaticResources.Listeners[0].FilterChains[0].Filters[0].GetTypedConfig().UnmarshalTo(&hcm))
+	require.NoError(t, hcm.ValidateAll())
+	require.Equal(t, "envoy.filters.http.wasm", hcm.HttpFilters[0].Name)
+	var wasm wasmfilterv3.Wasm
+	require.NoError(t, hcm.HttpFilters[0].GetTypedConfig().UnmarshalTo(&wasm))
+	require.NoError(t, wasm.ValidateAll())
+	pc := wasm.Config
+	assert.Equal(t, "apiwarden", pc.RootId)
+	assert.Equal(t, "apiwarden", pc.GetVmConfig().GetVmId())
+	assert.Equal(t, "build/apiwarden.wasm", pc.GetVmConfig().GetCode().GetLocal().GetFilename())
+	assert.True(t, pc.AllowOnHeadersStopIteration.GetValue())
+
+	// Envoy hands a Struct configuration to the plugin as JSON text.
+	var st structpb.Struct
+	require.NoError(t, pc.Configuration.UnmarshalTo(&st))
+	js, err := protojson.Marshal(&st)
+	require.NoError(t, err)
+	p, err := policy.Compile(js)
+	require.NoError(t, err)
+	assert.Len(t, p.Endpoints, 4)
+}
+
+func TestIstioWasmPlugin(t *testing.T) {
+	js := yamlToJSON(t, "istio/wasmplugin.yaml")
+	var obj struct {
+		APIVersion string          `json:"apiVersion"`
+		Kind       string          `json:"kind"`
+		Spec       json.RawMessage `json:"spec"`
+	}
+	require.NoError(t, json.Unmarshal(js, &obj))
+	assert.Equal(t, "extensions.istio.io/v1alpha1", obj.APIVersion)
+	assert.Equal(t, "WasmPlugin", obj.Kind)
+	var spec extensionsv1alpha1.WasmPlugin
+	require.NoError(t, protojson.UnmarshalOptions{DiscardUnknown: false}.Unmarshal(obj.Spec, &spec))
+	assert.Equal(t, "oci://ghcr.io/apiwarden/apiwarden:0.1.0", spec.Url)
+	assert.Equal(t, extensionsv1alpha1.PluginPhase_AUTHZ, spec.Phase)
+	assert.Equal(t, "apiwarden", spec.PluginName)
+	// Istio passes pluginConfig to the plugin as JSON.
+	cfg, err := protojson.Marshal(spec.PluginConfig)
+	require.NoError(t, err)
+	p, err := policy.Compile(cfg)
+	require.NoError(t, err)
+	assert.Equal(t, policy.Monitor, p.Mode)
+}
