@@ -269,3 +269,34 @@ func FuzzBucket(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkFullHistoryBytes fills max_sessions sessions with full 16-entry
+// histories (one request every 2 s) and reports the shared-data bytes per
+// session.
+func BenchmarkFullHistoryBytes(b *testing.B) {
+	s := New(Config{MaxSessions: DefaultMaxSessions, History: DefaultHistory})
+	for i := 0; i < b.N; i++ {
+		st := NewMemStore()
+		var tx Txn
+		hashes := make([]string, DefaultMaxSessions*3/4) // below capacity: few evictions
+		for n := range hashes {
+			hashes[n] = Hash("", fmt.Sprint(n))
+		}
+		for step := 0; step < DefaultHistory; step++ {
+			for n, h := range hashes {
+				if err := s.Record(st, h, (n+step)%13, t0.Add(time.Duration(step)*2*time.Second), &tx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		keys, bytes := st.Stats()
+		resident := 0
+		for _, k := range st.Keys() {
+			v, _, _, _ := st.Get(k)
+			resident += int(v[1])
+		}
+		b.ReportMetric(float64(keys), "keys")
+		b.ReportMetric(float64(resident), "sessions")
+		b.ReportMetric(float64(bytes)/float64(resident), "bytes/session")
+	}
+}
