@@ -59,7 +59,11 @@
 // idle for longer than idle_timeout; if the bucket is still over 4, the
 // least recently seen neighbour is evicted. So the number of keys is at
 // most B <= max_sessions and each value at most 4 histories of `history`
-// entries: the footprint plateaus however many sessions are seen. Sweep,
+// entries: the footprint plateaus however many sessions are seen. Buckets
+// fill unevenly: with as many live sessions as 3/4 of max_sessions about
+// 10% of them are evicted early by a busier neighbour (measured by
+// BenchmarkFullHistoryBytes), so size max_sessions at ~1.5x the expected
+// number of concurrently live sessions. Sweep,
 // optional and called from a tick over a few buckets at a time, rewrites
 // buckets holding only expired sessions to a 2-byte tombstone, returning
 // the memory of idle traffic early.
