@@ -130,7 +130,11 @@ func (r *Redactor) Apply(dst, body []byte) ([]byte, Report, error) {
 	w.mark, w.pos, w.depth = 0, 0, 0
 	w.sets, w.path = w.sets[:0], w.path[:0]
 	w.rep = Report{}
+	w.arena, w.hits, w.undecl = w.arena[:0], w.hits[:0], w.undecl[:0]
 	err := w.run()
+	if err == nil {
+		w.finish()
+	}
 	rep := w.rep
 	out := w.out
 	if err == nil && rep.Changed {

@@ -87,6 +87,14 @@ type walker struct {
 	enc     []byte // re-encoded string value
 	matches []match
 	rep     Report
+	arena   []byte   // JSON pointers of the hits
+	hits    []hitRec // hits, pointers as arena ranges
+	undecl  [][2]int32
+}
+
+type hitRec struct {
+	Hit
+	ps, pe int32
 }
 
 var walkers = sync.Pool{New: func() any { return new(walker) }}
@@ -701,7 +709,7 @@ func (w *walker) flushDetHits() {
 			continue
 		}
 		w.rep.detScratch[d] = 0
-		if len(w.rep.Hits) >= MaxHits {
+		if len(w.hits) >= MaxHits {
 			w.rep.Dropped++
 			continue
 		}
@@ -709,30 +717,35 @@ func (w *walker) flushDetHits() {
 		if act != ActionLog {
 			act = ActionReplace
 		}
-		w.rep.Hits = append(w.rep.Hits, Hit{Detector: detectorNames[d], Pointer: w.pointer(), Count: int(n), Action: act})
+		ps, pe := w.pointer()
+		w.hits = append(w.hits, hitRec{Hit: Hit{Detector: detectorNames[d], Count: int(n), Action: act}, ps: ps, pe: pe})
 	}
 }
 
 func (w *walker) pathHit(rule int, act Action) {
 	w.rep.Paths++
-	if len(w.rep.Hits) >= MaxHits {
+	if len(w.hits) >= MaxHits {
 		w.rep.Dropped++
 		return
 	}
-	w.rep.Hits = append(w.rep.Hits, Hit{Detector: "path", Rule: w.r.paths[rule].Path, Pointer: w.pointer(), Count: 1, Action: act})
+	ps, pe := w.pointer()
+	w.hits = append(w.hits, hitRec{Hit: Hit{Detector: "path", Rule: w.r.paths[rule].Path, Count: 1, Action: act}, ps: ps, pe: pe})
 }
 
 func (w *walker) undeclared() {
-	if len(w.rep.Undeclared) >= MaxHits {
+	if len(w.undecl) >= MaxHits {
 		w.rep.Dropped++
 		return
 	}
-	w.rep.Undeclared = append(w.rep.Undeclared, w.pointer())
+	ps, pe := w.pointer()
+	w.undecl = append(w.undecl, [2]int32{ps, pe})
 }
 
-// pointer formats the RFC 6901 pointer of the current value.
-func (w *walker) pointer() string {
-	var buf []byte
+// pointer appends the RFC 6901 pointer of the current value to the arena
+// and returns its range there.
+func (w *walker) pointer() (int32, int32) {
+	start := len(w.arena)
+	buf := w.arena
 	for _, s := range w.path {
 		buf = append(buf, '/')
 		if s.idx >= 0 {
@@ -741,7 +754,8 @@ func (w *walker) pointer() string {
 		}
 		k := w.in[s.start:s.end]
 		if s.esc {
-			k = unescape(nil, k)
+			w.key = unescape(w.key[:0], k)
+			k = w.key
 		}
 		for _, c := range k {
 			switch c {
@@ -754,7 +768,31 @@ func (w *walker) pointer() string {
 			}
 		}
 	}
-	return string(buf)
+	w.arena = buf
+	return int32(start), int32(len(buf))
+}
+
+// finish moves the recorded hits into the report: all pointers share one
+// string, so a report costs at most three allocations however many hits
+// it lists.
+func (w *walker) finish() {
+	if len(w.hits) == 0 && len(w.undecl) == 0 {
+		return
+	}
+	all := string(w.arena)
+	if len(w.hits) > 0 {
+		w.rep.Hits = make([]Hit, len(w.hits))
+		for i, h := range w.hits {
+			h.Hit.Pointer = all[h.ps:h.pe]
+			w.rep.Hits[i] = h.Hit
+		}
+	}
+	if len(w.undecl) > 0 {
+		w.rep.Undeclared = make([]string, len(w.undecl))
+		for i, u := range w.undecl {
+			w.rep.Undeclared[i] = all[u[0]:u[1]]
+		}
+	}
 }
 
 // unescape appends the decoded content of a valid JSON string (without
