@@ -1,7 +1,7 @@
 package main
 
 import (
-	"net"
+	"net/netip"
 
 	"github.com/apiwarden/apiwarden/filter/internal/abi"
 )
@@ -16,9 +16,11 @@ func clientAddress() string {
 	if err != nil || len(b) == 0 {
 		return ""
 	}
+	// net.SplitHostPort would do, but package net pulls file-system WASI
+	// imports (resolv.conf, hosts) that Envoy 1.33-1.38 do not provide.
 	s := string(b)
-	if host, _, err := net.SplitHostPort(s); err == nil {
-		return host
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().String()
 	}
 	return s
 }
