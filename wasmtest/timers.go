@@ -31,9 +31,13 @@ func (c *Clock) Now() time.Time {
 	return c.now
 }
 
-// Monotonic is nanoseconds since the clock was created (clock_time_get
-// monotonic).
-func (c *Clock) Monotonic() uint64 { return uint64(c.Now().Sub(c.base)) }
+// monotonicOrigin makes the monotonic clock read like an uptime: the Go
+// runtime throws at start-up if the monotonic clock reads zero.
+const monotonicOrigin = time.Hour
+
+// Monotonic is clock_time_get's monotonic clock: nanoseconds since an
+// origin one hour before the clock was created (never zero).
+func (c *Clock) Monotonic() uint64 { return uint64(c.Now().Sub(c.base) + monotonicOrigin) }
 
 // Manual reports whether the clock only moves when told to.
 func (c *Clock) Manual() bool { return c.manual }
