@@ -453,7 +453,7 @@ func (c *compiler) compile(loc string, v gjson.Result, inID bool) *node {
 	n.hasStr = n.minLength >= 0 || n.maxLength >= 0 || n.pattern != nil || (n.fmtKind != fmtNone && n.fmtKind != fmtInt32 && n.fmtKind != fmtInt64)
 	n.hasArr = n.prefix != nil || n.items != nil || n.contains != nil || n.minItems >= 0 || n.maxItems >= 0 || n.unique
 	n.hasObj = n.props != nil || n.patProps != nil || n.additional != nil || n.propNames != nil ||
-		n.minProps >= 0 || n.maxProps >= 0 || n.depSchemas != nil
+		n.minProps >= 0 || n.maxProps >= 0 || n.required != nil || n.depReq != nil || n.depSchemas != nil
 	return n
 }
 

@@ -234,7 +234,12 @@ func isHostname(s string) bool {
 	if len(s) == 0 || len(s) > 253 {
 		return false
 	}
-	for _, label := range strings.Split(s, ".") {
+	for rest := s; ; {
+		label := rest
+		dot := strings.IndexByte(rest, '.')
+		if dot >= 0 {
+			label, rest = rest[:dot], rest[dot+1:]
+		}
 		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}
@@ -244,8 +249,10 @@ func isHostname(s string) bool {
 				return false
 			}
 		}
+		if dot < 0 {
+			return true
+		}
 	}
-	return true
 }
 
 // isEmail checks a pragmatic RFC 5321 subset: dot-atom or quoted local

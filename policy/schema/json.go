@@ -102,16 +102,25 @@ func (it *iter) next(obj bool) (key, val string, ok bool) {
 
 // skipString advances past a string starting at it.i (a quote).
 func (it *iter) skipString() bool {
-	for j := it.i + 1; j < len(it.s); j++ {
-		switch it.s[j] {
-		case '\\':
-			j++
-		case '"':
+	j := it.i + 1
+	for {
+		q := strings.IndexByte(it.s[j:], '"')
+		if q < 0 {
+			return false
+		}
+		j += q
+		// The quote is escaped when an odd number of backslashes
+		// precede it.
+		bs := 0
+		for k := j - 1; k > it.i && it.s[k] == '\\'; k-- {
+			bs++
+		}
+		if bs%2 == 0 {
 			it.i = j + 1
 			return true
 		}
+		j++
 	}
-	return false
 }
 
 func (it *iter) skipValue() bool {

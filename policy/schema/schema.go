@@ -129,8 +129,7 @@ func (s *Schema) ValidateResult(r gjson.Result, dir Direction, max int, out []Vi
 
 // Valid reports whether instance is valid, stopping at the first failure.
 func (s *Schema) Valid(instance []byte, dir Direction) bool {
-	var buf [1]Violation
-	return len(s.Validate(instance, dir, 1, buf[:0])) == 0
+	return len(s.Validate(instance, dir, 1, nil)) == 0
 }
 
 func depthViolation(limit int) Violation {
@@ -141,8 +140,7 @@ func (s *Schema) validate(raw string, dir Direction, max int, out []Violation) [
 	if max < 1 {
 		max = 1
 	}
-	var pathBuf [16]seg
-	st := state{dir: dir, out: out, limit: len(out) + max, path: pathBuf[:0]}
+	st := state{dir: dir, out: out, limit: len(out) + max}
 	st.validate(s.root, raw)
 	return st.out
 }
@@ -151,22 +149,6 @@ func (s *Schema) validate(raw string, dir Direction, max int, out []Violation) [
 type seg struct {
 	key   string
 	index int // -1 for object members
-}
-
-func pointerOf(path []seg) string {
-	if len(path) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	for _, p := range path {
-		b.WriteByte('/')
-		if p.index >= 0 {
-			b.WriteString(itoa(p.index))
-			continue
-		}
-		b.WriteString(escapeToken(p.key))
-	}
-	return b.String()
 }
 
 // escapeToken escapes a JSON pointer reference token (RFC 6901).

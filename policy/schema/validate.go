@@ -1,6 +1,9 @@
 package schema
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // maxEval bounds the recursion of one validation (instance nesting times
 // schema indirection), as a last line of defence behind the depth limit
@@ -11,11 +14,17 @@ const maxEval = 10_000
 type state struct {
 	dir   Direction
 	out   []Violation
-	limit int   // stop when len(out) reaches limit
-	quiet int   // > 0 inside anyOf/oneOf/not/if/contains: no violations recorded
-	path  []seg // instance location
+	limit int // stop when len(out) reaches limit
+	quiet int // > 0 inside anyOf/oneOf/not/if/contains: no violations recorded
 	level int
+	// The instance location: the first inlinePath steps live in the
+	// state itself (on the caller's stack), deeper ones in more.
+	depth int
+	path  [inlinePath]seg
+	more  []seg
 }
+
+const inlinePath = 64
 
 // stop reports that validation of the current schema may end at the
 // first failure: its outcome is only a boolean, or the violation budget is
@@ -29,7 +38,7 @@ func (st *state) fail(n *node, keyword, msg string) {
 		return
 	}
 	st.out = append(st.out, Violation{
-		Pointer:    pointerOf(st.path),
+		Pointer:    st.pointer(),
 		Keyword:    keyword,
 		Message:    msg,
 		SchemaPath: n.loc + "/" + escapeToken(keyword),
@@ -37,10 +46,38 @@ func (st *state) fail(n *node, keyword, msg string) {
 }
 
 func (st *state) push(key string, index int) {
-	st.path = append(st.path, seg{key: key, index: index})
+	if st.depth < inlinePath {
+		st.path[st.depth] = seg{key: key, index: index}
+	} else {
+		st.more = append(st.more[:st.depth-inlinePath], seg{key: key, index: index})
+	}
+	st.depth++
 }
 
-func (st *state) pop() { st.path = st.path[:len(st.path)-1] }
+func (st *state) pop() { st.depth-- }
+
+// pointer renders the current instance location as a JSON pointer.
+func (st *state) pointer() string {
+	if st.depth == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for i := 0; i < st.depth; i++ {
+		var p *seg
+		if i < inlinePath {
+			p = &st.path[i]
+		} else {
+			p = &st.more[i-inlinePath]
+		}
+		b.WriteByte('/')
+		if p.index >= 0 {
+			b.WriteString(itoa(p.index))
+		} else {
+			b.WriteString(escapeToken(p.key))
+		}
+	}
+	return b.String()
+}
 
 // validate validates raw (a trimmed JSON value) against n and reports
 // whether it is valid.
@@ -57,8 +94,12 @@ func (st *state) validate(n *node, raw string) bool {
 		return false
 	}
 	st.level++
-	defer func() { st.level-- }()
+	ok := st.validateNode(n, raw)
+	st.level--
+	return ok
+}
 
+func (st *state) validateNode(n *node, raw string) bool {
 	ok := true
 	if n.ref != nil {
 		if !st.validate(n.ref, raw) {
@@ -131,14 +172,6 @@ func (st *state) validate(n *node, raw string) bool {
 	}
 	if !ok && st.stop() {
 		return false
-	}
-	if k == kObject && (n.required != nil || n.depReq != nil || n.depSchemas != nil) {
-		if !st.presence(n, raw) {
-			ok = false
-			if st.stop() {
-				return false
-			}
-		}
 	}
 	if !st.combinators(n, raw) {
 		ok = false
@@ -347,6 +380,11 @@ func formatString(f format) string {
 func (st *state) object(n *node, raw string) bool {
 	ok := true
 	count := 0
+	var small [4]uint64
+	set := small[:]
+	if w := (n.nbits + 63) / 64; w > len(small) {
+		set = make([]uint64, w)
+	}
 	it := newIter(raw)
 	for {
 		kraw, v, more := it.next(true)
@@ -359,7 +397,11 @@ func (st *state) object(n *node, raw string) bool {
 		}
 		key := unquote(kraw)
 		matched := false
-		if p, found := n.props[key]; found && p.n != nil {
+		p, found := n.props[key]
+		if found {
+			set[p.bit/64] |= 1 << (p.bit % 64)
+		}
+		if found && p.n != nil {
 			matched = true
 			st.push(key, -1)
 			r := st.validate(p.n, v)
@@ -429,28 +471,19 @@ func (st *state) object(n *node, raw string) bool {
 	if n.maxProps >= 0 && count > n.maxProps {
 		st.fail(n, "maxProperties", itoa(count)+" properties, above maxProperties "+itoa(n.maxProps))
 		ok = false
+		if st.stop() {
+			return false
+		}
+	}
+	if !st.presence(n, raw, set) {
+		ok = false
 	}
 	return ok
 }
 
-// presence checks required, dependentRequired and dependentSchemas with a
-// bit set of the names the schema mentions.
-func (st *state) presence(n *node, raw string) bool {
-	var small [4]uint64
-	set := small[:]
-	if w := (n.nbits + 63) / 64; w > len(small) {
-		set = make([]uint64, w)
-	}
-	it := newIter(raw)
-	for {
-		kraw, _, more := it.next(true)
-		if !more {
-			break
-		}
-		if p, found := n.props[unquote(kraw)]; found {
-			set[p.bit/64] |= 1 << (p.bit % 64)
-		}
-	}
+// presence checks required, dependentRequired and dependentSchemas with
+// the bit set of the names the schema mentions that object() saw.
+func (st *state) presence(n *node, raw string, set []uint64) bool {
 	has := func(bit int) bool { return set[bit/64]&(1<<(bit%64)) != 0 }
 	ok := true
 	for _, r := range n.required {
