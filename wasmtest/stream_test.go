@@ -218,7 +218,7 @@ func TestLocalReplies(t *testing.T) {
 		assert.Equal(t, "text/plain", ex.Response.Header("content-type"))
 		assert.Equal(t, []string{
 			"on_context_create(2,1)",
-			"on_request_headers(2,7,false)=0", // returned Continue, forced to stop
+			"on_request_headers(2,7,false)=0",  // returned Continue, forced to stop
 			"on_response_headers(2,4,false)=0", // :status, x-probe-local, content-type, content-length
 			"on_response_body(2,4,true)=0",
 			"on_log(2)", "on_done(2)=1", "on_delete(2)",
