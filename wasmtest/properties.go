@@ -90,21 +90,21 @@ func (vm *VM) property(path string) ([]byte, bool) {
 	}
 	switch parts[0] {
 	case "request":
-		path, _ := req.hdrs.get(":path")
+		path, hasPath := req.hdrs.get(":path")
 		switch name {
 		case "path":
-			return leaf([]byte(path), true)
+			return leaf([]byte(path), hasPath)
 		case "url_path":
 			if i := strings.IndexByte(path, '?'); i >= 0 {
 				path = path[:i]
 			}
-			return leaf([]byte(path), true)
+			return leaf([]byte(path), hasPath)
 		case "query":
 			q := ""
 			if i := strings.IndexByte(path, '?'); i >= 0 {
 				q = path[i+1:]
 			}
-			return leaf([]byte(q), true)
+			return leaf([]byte(q), hasPath)
 		case "host":
 			return leaf(hdr(":authority"))
 		case "scheme":
