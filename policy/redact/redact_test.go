@@ -218,3 +218,32 @@ func TestHeaders(t *testing.T) {
 	assert.False(t, rm || rp)
 	assert.Zero(t, testing.AllocsPerRun(100, func() { h.Action("Set-Cookie") }))
 }
+
+func TestApplyAllocations(t *testing.T) {
+	body := fixture(16 << 10)
+	r := mustCompile(t, Config{Paths: rules("nothing.here"), Detectors: []DetectorConfig{{Name: "jwt"}, {Name: "private_key"}}})
+	dst := make([]byte, 0, 2*len(body))
+	assert.Zero(t, testing.AllocsPerRun(50, func() { _, _, _ = r.Apply(dst, body) }), "no hit, no allocation")
+	r = mustCompile(t, Config{Paths: benchPaths, Detectors: allDetectors()})
+	assert.LessOrEqual(t, testing.AllocsPerRun(50, func() { _, _, _ = r.Apply(dst, body) }), 2.0, "hits cost two allocations")
+}
+
+func TestConcurrentApply(t *testing.T) {
+	r := mustCompile(t, Config{Paths: benchPaths, Detectors: allDetectors()})
+	body := fixture(8 << 10)
+	want, _, err := r.Apply(nil, body)
+	require.NoError(t, err)
+	done := make(chan []byte)
+	for g := 0; g < 4; g++ {
+		go func() {
+			var out []byte
+			for i := 0; i < 50; i++ {
+				out, _, _ = r.Apply(nil, body)
+			}
+			done <- out
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		assert.Equal(t, string(want), string(<-done))
+	}
+}
