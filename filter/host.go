@@ -9,18 +9,21 @@ import (
 // Host attributes the filter reads, in one place. Property paths are
 // NUL-joined segments (abi.PropertyPath); Envoy encodings: strings raw.
 
-// clientAddress returns the downstream address without its port
-// ("source.address" is "ip:port" in Envoy).
-func clientAddress() string {
+// sourceAddress is the downstream address as Envoy gives it ("ip:port").
+func sourceAddress() string {
 	b, err := abi.GetProperty([]string{"source", "address"})
-	if err != nil || len(b) == 0 {
+	if err != nil {
 		return ""
 	}
-	// net.SplitHostPort would do, but package net pulls file-system WASI
-	// imports (resolv.conf, hosts) that Envoy 1.33-1.38 do not provide.
-	s := string(b)
-	if ap, err := netip.ParseAddrPort(s); err == nil {
+	return string(b)
+}
+
+// hostOf drops the port of an address. (net.SplitHostPort would do, but
+// package net pulls file-system WASI imports, resolv.conf and hosts, that
+// Envoy 1.33-1.38 do not provide.)
+func hostOf(addr string) string {
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
 		return ap.Addr().String()
 	}
-	return s
+	return addr
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/apiwarden/apiwarden/filter/internal/abi"
 	"github.com/apiwarden/apiwarden/policy"
+	"github.com/apiwarden/apiwarden/policy/trace"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 )
 
@@ -19,6 +20,9 @@ type stream struct {
 
 	traceID, spanID string
 	client          string
+	sourceAddress   string
+	sessionHash     string
+	anomaly         float64
 
 	// wantBody: the body is buffered and checked at end of stream.
 	wantBody bool
@@ -46,18 +50,30 @@ func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) (act types.Action
 	if cl, ok := r.Headers.Get("content-length"); ok {
 		r.ContentLength = parseLength(cl)
 	}
-	s.client = clientAddress()
+	s.sourceAddress = sourceAddress()
+	s.client = hostOf(s.sourceAddress)
 	s.startTrace()
+	// The header list is only valid during this callback.
+	defer func() { r.Headers = nil }()
 
 	d := s.pol().CheckHead(r)
+	if res, ad, ok := s.pol().AdminRequest(r.Method, r.Match.Path, header(r.Headers, "authorization")); ok {
+		return s.admin(res, &ad)
+	}
 	if d.Verdict == policy.Block {
 		return s.block(&d)
 	}
 	s.record(&d)
+	if sd, ok := s.checkSequence(); ok && sd.Verdict == policy.Block {
+		return s.block(&sd)
+	}
 	s.wantBody = r.HasBody && s.pol().WantsBody(r)
-	// The header list is only valid during this callback.
-	r.Headers = nil
 	return types.ActionContinue
+}
+
+func header(h policy.Headers, name string) string {
+	v, _ := h.Get(name)
+	return v
 }
 
 func (s *stream) OnHttpRequestBody(size int, endOfStream bool) (act types.Action) {
@@ -158,7 +174,9 @@ func (s *stream) emit(d *policy.Decision, status int) {
 		Method:       s.req.Method,
 		Path:         s.req.Match.Path,
 		Client:       s.client,
+		Session:      s.sessionHash,
 		Status:       status,
+		Anomaly:      s.anomaly,
 	}
 	if ep := s.req.Match.Endpoint; ep != nil {
 		e.Route, e.Operation = ep.Path, ep.ID
@@ -166,26 +184,32 @@ func (s *stream) emit(d *policy.Decision, status int) {
 	abi.LogWarn(string(policy.AppendEvent(nil, d, &e)))
 }
 
-// startTrace reuses the request's W3C trace id or starts one.
+// startTrace reuses the request's trace context (W3C traceparent, or B3
+// when configured) or starts one, and propagates this proxy's span
+// upstream.
 func (s *stream) startTrace() {
-	if tp, ok := s.req.Headers.Get("traceparent"); ok && len(tp) == 55 {
-		s.traceID = tp[3:35]
-		s.spanID = tp[36:52]
+	h := s.req.Headers
+	var rnd [32]byte
+	_, _ = rand.Read(rnd[:])
+	in, src := s.pol().Trace.Incoming(header(h, "traceparent"), header(h, "tracestate"), header(h, "b3"), [24]byte(rnd[:24]))
+	if src == trace.SourceNone {
 		return
 	}
-	var b [24]byte
-	_, _ = rand.Read(b[:])
-	s.traceID = hexString(b[:16])
-	s.spanID = hexString(b[16:])
-}
-
-func hexString(b []byte) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, 2*len(b))
-	for i, c := range b {
-		out[2*i], out[2*i+1] = digits[c>>4], digits[c&0xf]
+	out := in.Child([8]byte(rnd[24:]))
+	s.traceID = out.TraceIDString()
+	tp := out.String()
+	s.spanID = tp[36:52]
+	if err := abi.ReplaceHttpRequestHeader("traceparent", tp); err != nil {
+		abi.LogDebugf("apiwarden: cannot propagate traceparent: %v", err)
 	}
-	return string(out)
+	if src != trace.SourceTraceparent && out.State == "" {
+		return
+	}
+	if out.State != "" {
+		_ = abi.ReplaceHttpRequestHeader("tracestate", out.State)
+	} else {
+		_ = abi.RemoveHttpRequestHeader("tracestate")
+	}
 }
 
 func parseLength(s string) int64 {

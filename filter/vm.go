@@ -1,7 +1,11 @@
 package main
 
 import (
+	"time"
+
 	"github.com/apiwarden/apiwarden/policy"
+	"github.com/apiwarden/apiwarden/policy/sequence"
+	"github.com/apiwarden/apiwarden/policy/session"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/apiwarden/apiwarden/filter/internal/abi"
@@ -24,9 +28,21 @@ type pluginContext struct {
 	policy  *policy.Policy
 	metrics *metrics
 	events  *policy.TokenBucket
-	// nextStream numbers streams for debugging; not an id the host uses.
-	nextStream uint64
+	// sessions and sequences are per VM: the histories and counts they
+	// read and write live in shared data, their local tables are caches.
+	sessions  *session.Sessions
+	sequences *sequence.Engine
+	ticks     uint64
+	sweepNext int
 }
+
+// tickPeriod drives analytics flushes, session sweeps and the periodic
+// summary; summaryEvery ticks between two summary log lines.
+const (
+	tickPeriod   = 1000 // ms
+	summaryEvery = 60
+	sweepBatch   = 64
+)
 
 // OnPluginStart compiles the configuration once. A configuration that does
 // not compile stops the plugin from starting: one log line names every
@@ -49,16 +65,50 @@ func (p *pluginContext) OnPluginStart(size int) types.OnPluginStartStatus {
 	p.policy = pol
 	p.metrics = defineMetrics(pol)
 	p.events = policy.NewTokenBucket(pol.Events.PerSecond, pol.Events.Burst)
+	p.sessions = session.New(pol.Session)
+	if pol.SequencesEnabled {
+		p.sequences = sequence.NewEngine(p.sessions, pol.Sequences)
+		if err := abi.SetTickPeriodMilliSeconds(tickPeriod); err != nil {
+			abi.LogWarnf("apiwarden: cannot set the tick period, analytics will not be shared: %v", err)
+		}
+	}
 	abi.LogInfof("apiwarden: configured %d endpoints, mode %s, unknown endpoints %s, failure mode %s",
 		len(pol.Endpoints), pol.Mode, pol.UnknownEndpoints, pol.FailureMode)
 	return types.OnPluginStartStatusOK
+}
+
+// OnTick publishes this VM's sequence counts to shared data, sweeps a few
+// expired session buckets, and now and then logs a one-line summary.
+func (p *pluginContext) OnTick() {
+	defer func() {
+		if r := recover(); r != nil {
+			abi.LogErrorf("apiwarden: recovered panic in tick: %v", r)
+		}
+	}()
+	if p.sequences == nil {
+		return
+	}
+	p.ticks++
+	now := time.Now()
+	if a := p.sequences.Analytics(); a != nil {
+		if _, err := a.Flush(sharedStore{}); err != nil {
+			abi.LogWarnf("apiwarden: sequence analytics flush: %v", err)
+		}
+		if p.ticks%summaryEvery == 0 {
+			abi.LogInfof("apiwarden: sequences: %s", a.Summary())
+		}
+	}
+	next, _, err := p.sessions.Sweep(sharedStore{}, now, p.sweepNext, sweepBatch)
+	if err != nil {
+		abi.LogWarnf("apiwarden: session sweep: %v", err)
+	}
+	p.sweepNext = next
 }
 
 func (p *pluginContext) NewHttpContext(id uint32) types.HttpContext {
 	if p.policy == nil {
 		return nil
 	}
-	p.nextStream++
 	s := &stream{plugin: p, id: id}
 	s.req.Reset()
 	return s

@@ -8,6 +8,9 @@ import (
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
 	"github.com/apiwarden/apiwarden/policy/schema"
+	"github.com/apiwarden/apiwarden/policy/sequence"
+	"github.com/apiwarden/apiwarden/policy/session"
+	"github.com/apiwarden/apiwarden/policy/trace"
 	"github.com/tidwall/gjson"
 )
 
@@ -23,19 +26,17 @@ type Policy struct {
 	MaxBodyBytes     int64
 	MaxJSONDepth     int
 	Endpoints        []*Endpoint
-	Trace            TraceConfig
+	Trace            trace.Config
 	Admin            AdminConfig
 	Events           EventConfig
+	// Session says where session keys come from and how histories are
+	// kept; Sequences holds the sequence rules and analytics settings.
+	// SequencesEnabled is set when a "sequences" section is configured.
+	Session          session.Config
+	Sequences        sequence.Config
+	SequencesEnabled bool
 
 	router router
-}
-
-// TraceConfig controls W3C trace context handling.
-type TraceConfig struct {
-	// Generate starts a trace when a request has no valid traceparent.
-	Generate bool
-	// B3 also accepts a B3 single header ("b3") when traceparent is absent.
-	B3 bool
 }
 
 // AdminConfig guards the admin endpoints answered by the filter itself.
@@ -71,7 +72,7 @@ var (
 
 var topLevelKeys = []string{
 	"name", "mode", "failure_mode", "unknown_endpoints", "endpoints", "request",
-	"trace", "admin", "events",
+	"trace", "admin", "events", "session", "sequences",
 }
 
 // Compile parses and validates a plugin configuration and compiles it into
@@ -86,10 +87,12 @@ func Compile(raw []byte) (*Policy, error) {
 		UnknownEndpoints: ActionLog,
 		MaxBodyBytes:     DefaultMaxBodyBytes,
 		MaxJSONDepth:     schema.DefaultMaxDepth,
-		Trace:            TraceConfig{Generate: true},
+		Trace:            trace.DefaultConfig,
 		Admin:            AdminConfig{Prefix: DefaultAdminPrefix},
 		Events:           EventConfig{PerSecond: 100, Burst: 200},
+		Session:          session.DefaultConfig(),
 	}
+	p.Session.Prefix = p.Name + "/"
 	if len(strings.TrimSpace(string(raw))) == 0 {
 		return p, nil
 	}
@@ -137,13 +140,8 @@ func Compile(raw []byte) (*Policy, error) {
 			defaultUnknownQuery = parseAction(s)
 		}
 	}
-	if n, ok := root.Get("trace"); ok && n.Object("generate", "b3") {
-		if v, ok := n.Get("generate"); ok {
-			p.Trace.Generate, _ = v.Bool()
-		}
-		if v, ok := n.Get("b3"); ok {
-			p.Trace.B3, _ = v.Bool()
-		}
+	if n, ok := root.Get("trace"); ok {
+		p.Trace = trace.ParseConfig(n)
 	}
 	if n, ok := root.Get("admin"); ok {
 		p.Admin = parseAdmin(n)
@@ -166,6 +164,18 @@ func Compile(raw []byte) (*Policy, error) {
 				}
 			}
 		}
+	}
+	if n, ok := root.Get("session"); ok {
+		p.Session = session.ParseSession(n)
+	}
+	p.Session.Prefix = p.Name + "/"
+	if n, ok := root.Get("sequences"); ok {
+		ops := make([]string, len(p.Endpoints))
+		for i, ep := range p.Endpoints {
+			ops[i] = ep.ID
+		}
+		p.Sequences = sequence.ParseSequences(n, ops)
+		p.SequencesEnabled = true
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err

@@ -1,0 +1,37 @@
+package policy
+
+import "github.com/apiwarden/apiwarden/policy/sequence"
+
+// SequenceMode is the global mode in the sequence package's terms.
+func (p *Policy) SequenceMode() sequence.Mode {
+	if p.Mode == Monitor {
+		return sequence.ModeMonitor
+	}
+	return sequence.ModeEnforce
+}
+
+// SequenceDecision turns one rule hit of the sequence engine into a
+// decision: a forbidden order is a 403, an improbable one too; the evidence
+// (prior operations and their ages, never a session key) goes into the
+// event.
+func (p *Policy) SequenceDecision(h *sequence.Hit) Decision {
+	reason := ReasonSequence
+	detail := "the request does not follow the order real clients use"
+	if h.Kind == sequence.KindAnomaly {
+		reason = ReasonAnomaly
+		detail = "the session's recent requests are improbable"
+	}
+	mode := Enforce
+	if h.Mode.Effective(p.SequenceMode()) == sequence.ModeMonitor {
+		mode = Monitor
+	}
+	action := ActionLog
+	if h.Action == sequence.ActionBlock {
+		action = ActionBlock
+	}
+	d := decide(reason, h.Rule, action, mode, detail)
+	if d.Verdict != Allow {
+		d.Evidence = h.Evidence.AppendJSON(nil)
+	}
+	return d
+}
