@@ -122,4 +122,10 @@ type Options struct {
 
 	// DisableTrace stops recording Exchange.Calls (benchmarks).
 	DisableTrace bool
+
+	// HostCallTrace, when set, receives one line per host function call
+	// ("[vm 0] env.proxy_get_header_map_value[0 ...] = 0 (Ok)"), for
+	// debugging a failing test. With several workers it must be safe for
+	// concurrent writes (as must LogWriter).
+	HostCallTrace io.Writer
 }

@@ -103,6 +103,19 @@ func addHostFunc(b wazero.HostModuleBuilder, hf *hostFunc, qualified string) {
 				panic(restrictedTrap{qualified})
 			}
 		}
+		if w := vm.host.opts.HostCallTrace; w != nil {
+			args := append([]uint64(nil), stack[:len(hf.params)]...)
+			fn(vm, stack)
+			res := ""
+			if len(hf.results) > 0 {
+				res = " = " + itoa(int64(uint32(stack[0])))
+				if strings.HasPrefix(qualified, "env.proxy_") {
+					res += " (" + Status(uint32(stack[0])).String() + ")"
+				}
+			}
+			fmt.Fprintf(w, "[vm %d] %s%v%s\n", vm.index, qualified, args, res)
+			return
+		}
 		fn(vm, stack)
 	}), hf.params, hf.results).Export(hf.name)
 }
@@ -293,4 +306,32 @@ func envImportAllowed(name string, abi abiVersion) bool {
 	}
 	_, ok := envByName[name]
 	return ok && !strings.HasPrefix(name, "wasmtest_")
+}
+
+// CheckModule applies the load-time checks of New (ABI marker, export
+// signatures, allocator, imports allowed by the WASI profile) without
+// instantiating the module.
+func CheckModule(ctx context.Context, code []byte, profile WASIProfile) error {
+	cm, _, err := compile(ctx, code)
+	if err != nil {
+		return err
+	}
+	_, err = validateModule(cm, profile)
+	return err
+}
+
+// ModuleImports lists a module's imported functions as "module.name",
+// sorted, so a test can pin the import section of a build.
+func ModuleImports(ctx context.Context, code []byte) ([]string, error) {
+	cm, _, err := compile(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range cm.ImportedFunctions() {
+		mod, name, _ := d.Import()
+		out = append(out, mod+"."+name)
+	}
+	sort.Strings(out)
+	return out, nil
 }

@@ -110,3 +110,35 @@ func TestModuleValidation(t *testing.T) {
 	assert.Equal(t, "malloc", h.VM(0).malloc.Definition().ExportNames()[0])
 	require.NoError(t, h.Close(context.Background()))
 }
+
+func TestModuleImportsAndCheck(t *testing.T) {
+	ctx := context.Background()
+	imps, err := ModuleImports(ctx, testModule(t, "passthrough"))
+	require.NoError(t, err)
+	// The Go runtime's baseline WASI imports, nothing from env.
+	assert.Contains(t, imps, "wasi_snapshot_preview1.fd_write")
+	assert.Contains(t, imps, "wasi_snapshot_preview1.poll_oneoff")
+	for _, i := range imps {
+		assert.NotContains(t, i, "env.")
+	}
+	require.NoError(t, CheckModule(ctx, testModule(t, "probe"), WASIEnvoy133))
+	require.Error(t, CheckModule(ctx, testModule(t, "fsimport"), WASIEnvoy133))
+	require.NoError(t, CheckModule(ctx, testModule(t, "fsimport"), WASIApril2026))
+}
+
+func TestPassthroughMemoryIsStable(t *testing.T) {
+	h, err := New(context.Background(), Options{Module: testModule(t, "passthrough"), DisableTrace: true})
+	require.NoError(t, err)
+	defer h.Close(context.Background())
+	req := &Request{Method: "POST", Path: "/", Body: make([]byte, 4096), ChunkSize: 1024}
+	run := func(n int) {
+		for i := 0; i < n; i++ {
+			_, err := h.RoundTrip(req, nil)
+			require.NoError(t, err)
+		}
+	}
+	run(200)
+	before := h.VM(0).MemoryBytes()
+	run(3000)
+	assert.Equal(t, before, h.VM(0).MemoryBytes(), "linear memory must not grow per request")
+}

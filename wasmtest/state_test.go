@@ -90,7 +90,7 @@ func TestSharedDataCAS(t *testing.T) {
 }
 
 func TestSharedDataHammer(t *testing.T) {
-	const vms, goroutines, perG = 8, 16, 25
+	const vms, goroutines, perG = 8, 32, 50
 	h := newProbe(t, Options{Workers: vms, DisableTrace: true, LogLevel: LogWarn})
 	// The key must exist: a set on a missing key ignores cas (Envoy), so
 	// two first increments could both "win".

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -391,6 +392,15 @@ func TestProperties(t *testing.T) {
 	assert.Equal(t, "1", status["request.path.extra"])
 	assert.Equal(t, "prop_dotted status=1 hex=", oneEvent(t, h.VM(0), "prop_dotted"), "dotted paths are NotFound")
 	assert.Equal(t, "set_prop status=0 get_status=0 value=probe_value", oneEvent(t, h.VM(0), "set_prop"))
+}
+
+func TestHostCallTrace(t *testing.T) {
+	var b strings.Builder
+	h := newProbe(t, Options{HostCallTrace: &b})
+	_, err := h.RoundTrip(probeReq(""), nil)
+	require.NoError(t, err)
+	assert.Contains(t, b.String(), "[vm 0] env.proxy_get_header_map_value[0 ")
+	assert.Contains(t, b.String(), "= 0 (Ok)")
 }
 
 func TestLogLevel(t *testing.T) {
