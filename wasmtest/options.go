@@ -94,7 +94,8 @@ type Options struct {
 	RandomSeed *uint64
 
 	// HTTPCallHandler answers proxy_http_call. It runs after the VM call
-	// that made the callout returns, on the goroutine driving that VM. A
+	// that made the callout returns, on the goroutine driving that VM and
+	// with that VM locked (it must not call back into the same VM). A
 	// non-nil error is a failed callout (on_http_call_response(0,0,0) and
 	// proxy_get_status code 11 "reset"). Nil handler: every cluster is
 	// unknown (BadArgument).

@@ -64,7 +64,8 @@ func headerValue(h [][2]string, key string) string {
 
 // Upstream answers a request that the plugin let through. A nil Upstream
 // answers 200 with no body; an Upstream returning nil is an upstream reset
-// (Envoy's router then answers 503).
+// (Envoy's router then answers 503); Status 0 means 200. It runs without
+// the VM lock, so it may take its time or call other VMs.
 type Upstream func(req *UpstreamRequest) *Response
 
 // Exchange is the outcome of one stream.
@@ -220,6 +221,11 @@ func callUpstream(up Upstream, req *UpstreamRequest) (resp *Response) {
 	if resp == nil {
 		return &Response{Status: 503, Headers: [][2]string{{"content-type", "text/plain"}},
 			Body: []byte("upstream connect error or disconnect/reset before headers. reset reason: connection termination")}
+	}
+	if resp.Status == 0 {
+		r := *resp
+		r.Status = 200
+		return &r
 	}
 	return resp
 }
