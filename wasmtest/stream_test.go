@@ -412,3 +412,47 @@ func TestLogLevel(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, events(vm, "req_headers"))
 }
+
+func TestStalls(t *testing.T) {
+	t.Run("pause on request trailers", func(t *testing.T) {
+		h := newProbe(t, Options{})
+		req := probeReq("pause-trailers")
+		req.Body, req.Trailers = []byte("b"), [][2]string{{"x-t", "1"}}
+		ex, err := h.RoundTrip(req, echo)
+		require.NoError(t, err)
+		assert.True(t, ex.Stalled)
+		assert.Nil(t, ex.Upstream)
+		assert.Equal(t, 408, ex.Response.Status)
+	})
+	t.Run("pause on the last body chunk", func(t *testing.T) {
+		h := newProbe(t, Options{})
+		req := probeReq("pause-body-always")
+		req.Body = []byte("b")
+		ex, err := h.RoundTrip(req, echo)
+		require.NoError(t, err)
+		assert.True(t, ex.Stalled)
+		assert.Equal(t, 408, ex.Response.Status)
+	})
+	t.Run("pause on response headers", func(t *testing.T) {
+		h := newProbe(t, Options{})
+		ex, err := h.RoundTrip(probeReq("pause-resp-headers"), echo)
+		require.NoError(t, err)
+		assert.True(t, ex.Stalled)
+		assert.True(t, ex.Reset)
+		assert.NotNil(t, ex.Upstream)
+	})
+}
+
+func TestRoundRobin(t *testing.T) {
+	h := newProbe(t, Options{Workers: 3})
+	var got []int
+	var ids []uint32
+	for i := 0; i < 6; i++ {
+		ex, err := h.RoundTrip(&Request{}, nil)
+		require.NoError(t, err)
+		got = append(got, ex.VM)
+		ids = append(ids, ex.ContextID)
+	}
+	assert.Equal(t, []int{0, 1, 2, 0, 1, 2}, got)
+	assert.Equal(t, []uint32{2, 2, 2, 3, 3, 3}, ids, "context ids are per VM, from 2")
+}
