@@ -20,6 +20,19 @@ func bankConfig(t testing.TB) []byte {
 	return b
 }
 
+// validationConfig is the bank configuration without its sequence rules,
+// for tests of request validation alone (every request there comes from
+// one client, which the sequence rules would rightly find suspicious).
+func validationConfig(t testing.TB) []byte {
+	t.Helper()
+	var c map[string]any
+	require.NoError(t, json.Unmarshal(bankConfig(t), &c))
+	delete(c, "sequences")
+	b, err := json.Marshal(c)
+	require.NoError(t, err)
+	return b
+}
+
 func newHost(t testing.TB, config []byte) (proxytest.HostEmulator, func()) {
 	t.Helper()
 	opt := proxytest.NewEmulatorOption().WithVMContext(&vmContext{}).WithPluginConfiguration(config).
@@ -54,7 +67,7 @@ func localReply(t *testing.T, host proxytest.HostEmulator, id uint32) (*proxytes
 }
 
 func TestKnownEndpointPasses(t *testing.T) {
-	host, reset := newHost(t, bankConfig(t))
+	host, reset := newHost(t, validationConfig(t))
 	defer reset()
 	id := host.InitializeHttpContext()
 	act := host.CallOnRequestHeaders(id, reqHeaders("GET", "/api/v1/accounts/123/balance"), true)
@@ -67,7 +80,7 @@ func TestKnownEndpointPasses(t *testing.T) {
 }
 
 func TestUnknownEndpointBlockedWithProblemJSON(t *testing.T) {
-	host, reset := newHost(t, bankConfig(t))
+	host, reset := newHost(t, validationConfig(t))
 	defer reset()
 	id := host.InitializeHttpContext()
 	tp := "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -91,7 +104,7 @@ func TestUnknownEndpointBlockedWithProblemJSON(t *testing.T) {
 }
 
 func TestStartsATraceWhenNoneIsSent(t *testing.T) {
-	host, reset := newHost(t, bankConfig(t))
+	host, reset := newHost(t, validationConfig(t))
 	defer reset()
 	id := host.InitializeHttpContext()
 	host.CallOnRequestHeaders(id, reqHeaders("GET", "/nope"), true)
@@ -101,7 +114,7 @@ func TestStartsATraceWhenNoneIsSent(t *testing.T) {
 }
 
 func TestBodyValidatedAtEndOfStream(t *testing.T) {
-	host, reset := newHost(t, bankConfig(t))
+	host, reset := newHost(t, validationConfig(t))
 	defer reset()
 	post := func(body string) uint32 {
 		id := host.InitializeHttpContext()
@@ -124,7 +137,7 @@ func TestBodyValidatedAtEndOfStream(t *testing.T) {
 }
 
 func TestOversizedBodyRefusedWhileStreaming(t *testing.T) {
-	host, reset := newHost(t, bankConfig(t))
+	host, reset := newHost(t, validationConfig(t))
 	defer reset()
 	id := host.InitializeHttpContext()
 	host.CallOnRequestHeaders(id, reqHeaders("POST", "/api/v1/transferFunds", [2]string{"content-type", "application/json"}), false)
@@ -137,7 +150,7 @@ func TestOversizedBodyRefusedWhileStreaming(t *testing.T) {
 }
 
 func TestUnsupportedMediaType(t *testing.T) {
-	host, reset := newHost(t, bankConfig(t))
+	host, reset := newHost(t, validationConfig(t))
 	defer reset()
 	id := host.InitializeHttpContext()
 	host.CallOnRequestHeaders(id, reqHeaders("POST", "/api/v1/transferFunds", [2]string{"content-type", "text/plain"}), false)

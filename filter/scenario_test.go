@@ -117,7 +117,7 @@ func TestBankScenarios(t *testing.T) {
 		{"deeply nested body", exchange{method: "POST", path: "/api/v1/transferFunds", headers: [][2]string{ctJSON},
 			body: strings.Repeat("[", 2000) + strings.Repeat("]", 2000)}, 400, "schema-violation", "", ""},
 	}
-	for name, run := range runners(t, bankConfig(t)) {
+	for name, run := range runners(t, validationConfig(t)) {
 		t.Run(name, func(t *testing.T) {
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"crypto/rand"
+	"math/rand/v2"
 	"time"
 
 	"github.com/apiwarden/apiwarden/filter/internal/abi"
@@ -190,7 +190,7 @@ func (s *stream) emit(d *policy.Decision, status int) {
 func (s *stream) startTrace() {
 	h := s.req.Headers
 	var rnd [32]byte
-	_, _ = rand.Read(rnd[:])
+	randomBytes(rnd[:])
 	in, src := s.pol().Trace.Incoming(header(h, "traceparent"), header(h, "tracestate"), header(h, "b3"), [24]byte(rnd[:24]))
 	if src == trace.SourceNone {
 		return
@@ -224,4 +224,20 @@ func parseLength(s string) int64 {
 		n = n*10 + int64(s[i]-'0')
 	}
 	return n
+}
+
+// randomBytes fills b from the runtime's ChaCha8 generator (seeded from the
+// host's random_get at start-up). Not crypto/rand: its first use arms a
+// one-minute timer, which initialises the runtime's network poller, and on
+// Envoy 1.33-1.38 every later garbage collection then traps in poll_oneoff
+// (golang/go#78513). Trace and span ids need uniqueness, not secrecy.
+func randomBytes(b []byte) {
+	for len(b) > 0 {
+		v := rand.Uint64()
+		for i := 0; i < 8 && len(b) > 0; i++ {
+			b[0] = byte(v)
+			v >>= 8
+			b = b[1:]
+		}
+	}
 }

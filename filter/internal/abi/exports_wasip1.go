@@ -17,6 +17,9 @@ var (
 // callback is known to need from the host (a body of that size), reserved
 // here, outside the allocator.
 func enter(hint int) {
+	if depth == 0 {
+		gcStart()
+	}
 	depth++
 	if hint > 0 {
 		mem.reserve(hint)
@@ -36,6 +39,7 @@ func leave(where string, ret *uint32, fallback uint32) {
 	depth--
 	if depth == 0 {
 		mem.release()
+		gcMaybe()
 	}
 }
 

@@ -1,0 +1,71 @@
+//go:build wasip1
+
+package abi
+
+import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+)
+
+// The Go runtime's own garbage-collection pacing is switched off and
+// replaced by collections the binding starts itself, between callbacks.
+//
+// Why: Envoy 1.33-1.38 answer poll_oneoff with NOSYS, and the wasip1 runtime
+// throws ("poll_oneoff failed", golang/go#78513) when it polls after the
+// network poller was initialised. Nothing in apiwarden opens a pollable
+// file; the poller is initialised by the background scavenger, which arms a
+// timer after its first release of memory, and every later collection then
+// polls while restarting the world: the VM traps on its next GC. With
+// GOGC=off the scavenger's goal is disabled, it never releases, never arms
+// its timer, and the poller is never initialised. (Scavenging is pointless
+// here anyway: wasm linear memory never shrinks.)
+//
+// Collections keep GOGC=100's pacing: one starts when the bytes allocated
+// since the last collection exceed the heap that survived it (at least
+// gcMinHeap), checked every gcCheckEvery outermost callbacks, after the
+// callback's work is done and outside the allocator.
+const (
+	gcMinHeap    = 4 << 20
+	gcCheckEvery = 8
+)
+
+var gcState struct {
+	started   bool
+	calls     int
+	baseAlloc uint64 // cumulative allocated bytes at the last collection
+	live      uint64 // heap that survived the last collection
+	samples   [2]metrics.Sample
+	// Collections counts the collections the binding started.
+	Collections uint64
+}
+
+func gcStart() {
+	if gcState.started {
+		return
+	}
+	gcState.started = true
+	debug.SetGCPercent(-1)
+	gcState.samples[0].Name = "/gc/heap/allocs:bytes"
+	gcState.samples[1].Name = "/gc/heap/live:bytes"
+	metrics.Read(gcState.samples[:])
+	gcState.baseAlloc = gcState.samples[0].Value.Uint64()
+}
+
+// gcMaybe runs a collection when the heap has grown enough.
+func gcMaybe() {
+	gcState.calls++
+	if gcState.calls%gcCheckEvery != 0 {
+		return
+	}
+	metrics.Read(gcState.samples[:1])
+	allocated := gcState.samples[0].Value.Uint64() - gcState.baseAlloc
+	if allocated < max(gcState.live, gcMinHeap) {
+		return
+	}
+	runtime.GC()
+	gcState.Collections++
+	metrics.Read(gcState.samples[:])
+	gcState.baseAlloc = gcState.samples[0].Value.Uint64()
+	gcState.live = gcState.samples[1].Value.Uint64()
+}
