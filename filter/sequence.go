@@ -24,11 +24,10 @@ func (s *stream) checkSequence() (policy.Decision, bool) {
 	if p.sequences == nil || ep == nil {
 		return policy.Allowed, false
 	}
-	key, _ := p.sessions.Key(headerGetter(s.req.Headers), s.sourceAddress)
+	key := s.sessionHash
 	if key == "" {
 		return policy.Allowed, false
 	}
-	s.sessionHash = key
 	res, err := p.sequences.Observe(sharedStore{}, key, ep.Index, time.Now())
 	if err != nil {
 		if errors.Is(err, session.ErrContention) {

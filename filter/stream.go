@@ -53,6 +53,8 @@ func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) (act types.Action
 	s.sourceAddress = sourceAddress()
 	s.client = hostOf(s.sourceAddress)
 	s.startTrace()
+	// Every event names its session (hashed), unknown endpoints included.
+	s.sessionHash, _ = s.plugin.sessions.Key(headerGetter(r.Headers), s.sourceAddress)
 	// The header list is only valid during this callback.
 	defer func() { r.Headers = nil }()
 

@@ -91,6 +91,10 @@ func (s Scenario) Run(c Client) ([]Outcome, error) {
 		{"replay with amount as text", "POST", "/api/v1/transferFunds", `{"from":"ACC-1000","to":"ACC-6666","amount":"9000"}`},
 		{"probe an internal route", "GET", "/internal/debug/config", ""},
 	}
+	for i := 0; i < 6; i++ {
+		attack = append(attack, struct{ step, method, path, body string }{
+			"enumerate balances", "GET", fmt.Sprintf("/api/v1/accounts/ACC-%d/balance", 1001+i), ""})
+	}
 	for _, st := range attack {
 		if err := do("attacker", atk, st.step, st.method, st.path, st.body); err != nil {
 			return out, err

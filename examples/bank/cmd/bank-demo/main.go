@@ -19,7 +19,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
 	"github.com/apiwarden/apiwarden/examples/bank"
@@ -103,43 +102,8 @@ func printEvents(host *wasmtest.Host) {
 	}
 }
 
-// hostClient plays requests straight through the module (no sockets), on
-// the host's manual clock, against the in-process demo upstream.
-type hostClient struct {
-	host     *wasmtest.Host
-	upstream http.Handler
-}
-
-func (c hostClient) Do(method, path string, headers [][2]string, body string) (int, []byte, error) {
-	req := &wasmtest.Request{Method: method, Path: path, Authority: "bank.example", Headers: headers,
-		Body: []byte(body), SourceAddress: "203.0.113.10:40000"}
-	ex, err := c.host.RoundTrip(req, func(u *wasmtest.UpstreamRequest) *wasmtest.Response {
-		r := httptest.NewRequest(u.Method, u.Path, bytes.NewReader(u.Body))
-		for _, h := range u.Headers {
-			if !strings.HasPrefix(h[0], ":") {
-				r.Header.Add(h[0], h[1])
-			}
-		}
-		w := httptest.NewRecorder()
-		c.upstream.ServeHTTP(w, r)
-		res := &wasmtest.Response{Status: w.Code, Body: w.Body.Bytes()}
-		for k, vs := range w.Header() {
-			for _, v := range vs {
-				res.Headers = append(res.Headers, [2]string{strings.ToLower(k), v})
-			}
-		}
-		return res
-	})
-	if err != nil {
-		return 0, nil, err
-	}
-	return ex.Response.Status, ex.Response.Body, nil
-}
-
-func (c hostClient) Advance(d time.Duration) error { return c.host.Advance(d) }
-
 func runReplay(host *wasmtest.Host, cfg []byte) {
-	c := hostClient{host: host, upstream: bank.Upstream()}
+	c := bank.HostClient{Host: host, Upstream: bank.Upstream()}
 	outs, err := bank.DefaultScenario.Run(c)
 	if err != nil {
 		log.Fatal(err)
