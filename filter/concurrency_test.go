@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apiwarden/apiwarden/policy"
+	"github.com/apiwarden/apiwarden/policy/session"
+	"github.com/apiwarden/apiwarden/wasmtest"
+)
+
+// hostStore reads a wasmtest host's shared data through the session
+// package's Store interface (read-only: the test inspects, never writes).
+type hostStore struct{ host *wasmtest.Host }
+
+func (s hostStore) Get(key string) ([]byte, uint32, bool, error) {
+	v, ok := s.host.SharedData()[key]
+	return v, 0, ok, nil
+}
+
+func (hostStore) Set(string, []byte, uint32) error { return fmt.Errorf("read-only") }
+
+type hdrs [][2]string
+
+func (h hdrs) Get(name string) string { return header(policy.Headers(h), name) }
+
+// TestEightVMsShareSessionHistories interleaves concurrent requests of the
+// same sessions over 8 worker VMs. Every request must land in its session's
+// history (no lost update), and every rule must see the history the request
+// was appended to: with max_consecutive 20 and 40 requests per session,
+// exactly 20 are blocked per session. A stale read would let some through.
+func TestEightVMsShareSessionHistories(t *testing.T) {
+	const (
+		sessions      = 6
+		writers       = 4 // concurrent goroutines per session
+		perWriter     = 10
+		perSession    = writers * perWriter
+		maxConsecutiv = 20
+	)
+	cfg := []byte(fmt.Sprintf(`{
+	  "endpoints": [{"id": "op_a", "method": "GET", "path": "/a"}],
+	  "session": {"from": ["header:x-session-id"], "history": 64, "max_sessions": 4096},
+	  "sequences": {"rules": [{"id": "cap", "endpoint": "op_a", "max_consecutive": %d, "action": "block"}]}
+	}`, maxConsecutiv))
+	host, err := wasmtest.New(context.Background(), wasmtest.Options{Module: builtModule(t), PluginConfig: cfg,
+		Workers: 8, PluginName: "apiwarden", RootID: "apiwarden", VMID: "apiwarden", DisableTrace: true})
+	require.NoError(t, err)
+	defer host.Close(context.Background())
+
+	var mu sync.Mutex
+	blocked := map[string]int{}
+	var wg sync.WaitGroup
+	for s := 0; s < sessions; s++ {
+		for w := 0; w < writers; w++ {
+			wg.Add(1)
+			go func(sid string, w int) {
+				defer wg.Done()
+				for i := 0; i < perWriter; i++ {
+					vm := host.VM((w*perWriter + i) % 8)
+					ex, err := vm.RoundTrip(&wasmtest.Request{Method: "GET", Path: "/a",
+						Headers: [][2]string{{"x-session-id", sid}}, SourceAddress: "198.51.100.1:1000"}, nil)
+					if !assert.NoError(t, err) || !assert.NoError(t, ex.Trapped) {
+						return
+					}
+					if ex.Response.Status == 403 {
+						mu.Lock()
+						blocked[sid]++
+						mu.Unlock()
+					}
+				}
+			}(fmt.Sprintf("session-%d", s), w)
+		}
+	}
+	wg.Wait()
+
+	p, err := policy.Compile(cfg)
+	require.NoError(t, err)
+	sess := session.New(p.Session)
+	for s := 0; s < sessions; s++ {
+		sid := fmt.Sprintf("session-%d", s)
+		assert.Equal(t, perSession-maxConsecutiv, blocked[sid], "%s: rules saw a stale history", sid)
+		key, _ := sess.Key(hdrs{{"x-session-id", sid}}, "")
+		h, err := sess.Load(hostStore{host}, key, time.Now())
+		require.NoError(t, err)
+		assert.Len(t, h.Entries, perSession, "%s: a history entry was lost", sid)
+	}
+	for _, vm := range host.VMs() {
+		require.NoError(t, vm.Failed())
+	}
+}
