@@ -90,6 +90,9 @@ type Param struct {
 	// SchemaPointer is the JSON pointer (in Document.Raw) of the schema, or
 	// of the schema of the single media type of "content"; "" if none.
 	SchemaPointer string
+	// Schema is the compiled schema (nil when there is none or when
+	// Options.SkipSchemas is set).
+	Schema *schema.Schema
 	// ContentType is the media type of "content" when the parameter is
 	// declared that way ("" otherwise).
 	ContentType string
@@ -115,6 +118,10 @@ type MediaType struct {
 	// SchemaPointer is the JSON pointer of the schema in Document.Raw, ""
 	// when the media type has no schema.
 	SchemaPointer string
+	// Schema is the compiled schema (nil when there is none or when
+	// Options.SkipSchemas is set). Operations that share a schema share
+	// the compiled value.
+	Schema *schema.Schema
 }
 
 // Response is the declared response for one status key.
@@ -152,8 +159,12 @@ type Options struct {
 	// means no prefix; anything else (starting with '/') is the prefix.
 	BasePath string
 	// SkipSchemas skips compiling the document's schemas with
-	// policy/schema (the shape of each schema location is still checked).
+	// policy/schema (the shape of each schema location is still checked,
+	// Schema fields stay nil).
 	SkipSchemas bool
+	// MaxDepth is the instance nesting limit of the compiled schemas
+	// (schema.Options.MaxDepth; 0 means schema.DefaultMaxDepth).
+	MaxDepth int
 }
 
 // Parse parses and validates an OpenAPI 3.0.x or 3.1.x document given as
