@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/apiwarden/apiwarden/filter/internal/abi"
 	"github.com/apiwarden/apiwarden/policy"
+	"github.com/apiwarden/apiwarden/policy/redact"
 )
 
 // metrics are defined once per VM at configure time (never lazily on the
@@ -13,6 +14,11 @@ type metrics struct {
 	byOp     [][3]abi.MetricCounter
 	failures abi.MetricCounter
 	dropped  abi.MetricCounter
+	// Response protection: redacted bodies per operation, detector hits,
+	// and the sizes of the bodies inspected.
+	redacted  []abi.MetricCounter
+	detectors [redact.NumDetectors]abi.MetricCounter
+	inspected abi.MetricHistogram
 }
 
 const unknownOp = "_unknown"
@@ -31,7 +37,37 @@ func defineMetrics(p *policy.Policy) *metrics {
 	}
 	m.failures = abi.DefineCounterMetric(p.Name + ".failures")
 	m.dropped = abi.DefineCounterMetric(p.Name + ".events_dropped")
+	m.redacted = make([]abi.MetricCounter, len(m.byOp))
+	for i := range m.redacted {
+		if i < len(p.Endpoints) && p.Endpoints[i].Redactor == nil {
+			continue
+		}
+		op := unknownOp
+		if i < len(p.Endpoints) {
+			op = p.Endpoints[i].ID
+		}
+		m.redacted[i] = abi.DefineCounterMetric(p.Name + ".redacted." + op)
+	}
+	for d := redact.Detector(0); d < redact.NumDetectors; d++ {
+		m.detectors[d] = abi.DefineCounterMetric(p.Name + ".detector." + d.String())
+	}
+	m.inspected = abi.DefineHistogramMetric(p.Name + ".inspected_body_bytes")
 	return m
+}
+
+func (m *metrics) countRedaction(ep *policy.Endpoint, res *redact.Result) {
+	row := len(m.byOp) - 1
+	if ep != nil {
+		row = ep.Index
+	}
+	if res.Verdict == redact.Rewrite {
+		m.redacted[row].Increment(1)
+	}
+	for d := redact.Detector(0); d < redact.NumDetectors; d++ {
+		if n := res.Report.Count(d); n > 0 {
+			m.detectors[d].Increment(uint64(n))
+		}
+	}
 }
 
 func (m *metrics) count(ep *policy.Endpoint, v policy.Verdict) {

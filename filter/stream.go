@@ -6,6 +6,7 @@ import (
 
 	"github.com/apiwarden/apiwarden/filter/internal/abi"
 	"github.com/apiwarden/apiwarden/policy"
+	"github.com/apiwarden/apiwarden/policy/redact"
 	"github.com/apiwarden/apiwarden/policy/trace"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 )
@@ -32,6 +33,17 @@ type stream struct {
 	// Envoy runs for our own reply must not be treated as upstream traffic.
 	replied  bool
 	decision policy.Decision
+
+	// Response side.
+	status       int
+	redactor     *redact.Redactor
+	respType     string
+	respEncoding string
+	respBytes    int
+	respDone     bool
+	// holding: response headers are held (Envoy >= 1.35) until the body
+	// has been protected.
+	holding bool
 }
 
 func (s *stream) pol() *policy.Policy { return s.plugin.policy }
@@ -70,6 +82,11 @@ func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) (act types.Action
 		return s.block(&sd)
 	}
 	s.wantBody = r.HasBody && s.pol().WantsBody(r)
+	if s.pol().RedactorFor(r.Match.Endpoint) != nil {
+		// Ask for an uncompressed answer so response protection reads it
+		// directly; a compressed one is still decompressed within bounds.
+		_ = abi.RemoveHttpRequestHeader("accept-encoding")
+	}
 	return types.ActionContinue
 }
 
@@ -124,11 +141,6 @@ func (s *stream) checkBody(size int) types.Action {
 		return s.block(&d)
 	}
 	s.record(&d)
-	return types.ActionContinue
-}
-
-func (s *stream) OnHttpResponseHeaders(int, bool) (act types.Action) {
-	defer s.recoverInto(&act)
 	return types.ActionContinue
 }
 

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/apiwarden/apiwarden/policy"
+	"github.com/apiwarden/apiwarden/policy/redact"
 	"github.com/apiwarden/apiwarden/policy/sequence"
 	"github.com/apiwarden/apiwarden/policy/session"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
@@ -34,6 +35,16 @@ type pluginContext struct {
 	sequences *sequence.Engine
 	ticks     uint64
 	sweepNext int
+	// sizes learns response sizes per operation (last: unknown endpoints).
+	sizes []redact.SizeEstimator
+}
+
+// sizeModel is the response-size model of an operation.
+func (p *pluginContext) sizeModel(ep *policy.Endpoint) *redact.SizeEstimator {
+	if ep == nil {
+		return &p.sizes[len(p.sizes)-1]
+	}
+	return &p.sizes[ep.Index]
 }
 
 // tickPeriod drives analytics flushes, session sweeps and the periodic
@@ -66,6 +77,7 @@ func (p *pluginContext) OnPluginStart(size int) types.OnPluginStartStatus {
 	p.metrics = defineMetrics(pol)
 	p.events = policy.NewTokenBucket(pol.Events.PerSecond, pol.Events.Burst)
 	p.sessions = session.New(pol.Session)
+	p.sizes = make([]redact.SizeEstimator, len(pol.Endpoints)+1)
 	if pol.SequencesEnabled {
 		p.sequences = sequence.NewEngine(p.sessions, pol.Sequences)
 		if err := abi.SetTickPeriodMilliSeconds(tickPeriod); err != nil {

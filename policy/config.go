@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
+	"github.com/apiwarden/apiwarden/policy/redact"
 	"github.com/apiwarden/apiwarden/policy/schema"
 	"github.com/apiwarden/apiwarden/policy/sequence"
 	"github.com/apiwarden/apiwarden/policy/session"
@@ -35,8 +36,22 @@ type Policy struct {
 	Session          session.Config
 	Sequences        sequence.Config
 	SequencesEnabled bool
+	// Redaction is the "redaction" section; ResponseHeaders its compiled
+	// header rules. UnknownRedactor protects responses of requests that
+	// matched no endpoint (nil when no detector applies to them).
+	Redaction       redact.Config
+	ResponseHeaders redact.Headers
+	UnknownRedactor *redact.Redactor
+	// HoldHeaders is set when the host holds headers while body callbacks
+	// run (Envoy >= 1.35 allow_on_headers_stop_iteration): request headers
+	// wait for the body check, and response headers for the rewritten
+	// body, so content-length can be set right.
+	HoldHeaders bool
 
 	router router
+	// responseRules holds each endpoint's response.redact rules until the
+	// redactors are compiled.
+	responseRules map[*Endpoint][]redact.PathRule
 }
 
 // AdminConfig guards the admin endpoints answered by the filter itself.
@@ -72,7 +87,7 @@ var (
 
 var topLevelKeys = []string{
 	"name", "mode", "failure_mode", "unknown_endpoints", "endpoints", "request",
-	"trace", "admin", "events", "session", "sequences",
+	"trace", "admin", "events", "session", "sequences", "redaction", "host",
 }
 
 // Compile parses and validates a plugin configuration and compiles it into
@@ -126,6 +141,14 @@ func Compile(raw []byte) (*Policy, error) {
 		s, _ := n.Enum("allow", "log", "block")
 		p.UnknownEndpoints = parseAction(s)
 	}
+	if n, ok := root.Get("redaction"); ok {
+		p.Redaction = redact.ParseConfig(n)
+	}
+	if n, ok := root.Get("host"); ok && n.Object("allow_on_headers_stop_iteration") {
+		if v, ok := n.Get("allow_on_headers_stop_iteration"); ok {
+			p.HoldHeaders, _ = v.Bool()
+		}
+	}
 	defaultUnknownQuery := ActionAllow
 	if n, ok := root.Get("request"); ok && n.Object("max_body_bytes", "max_json_depth", "unknown_query") {
 		if v, ok := n.Get("max_body_bytes"); ok {
@@ -165,6 +188,8 @@ func Compile(raw []byte) (*Policy, error) {
 			}
 		}
 	}
+	redaction, _ := root.Get("redaction")
+	p.compileRedactors(root, redaction)
 	if n, ok := root.Get("session"); ok {
 		p.Session = session.ParseSession(n)
 	}
@@ -278,7 +303,7 @@ func (p *Policy) bindPathParams(ep *Endpoint, names []string) error {
 
 // parseEndpoint reads one entry of "endpoints".
 func (p *Policy) parseEndpoint(n cfg.Node, unknownQuery Action) *Endpoint {
-	if !n.Object("id", "method", "path", "mode", "request") {
+	if !n.Object("id", "method", "path", "mode", "request", "response") {
 		return nil
 	}
 	before := n.Errs.Len()
@@ -308,6 +333,14 @@ func (p *Policy) parseEndpoint(n cfg.Node, unknownQuery Action) *Endpoint {
 	}
 	if req, ok := n.Get("request"); ok {
 		p.parseEndpointRequest(req, ep)
+	}
+	if resp, ok := n.Get("response"); ok && resp.Object("redact") {
+		if rules, ok := resp.Get("redact"); ok {
+			if p.responseRules == nil {
+				p.responseRules = map[*Endpoint][]redact.PathRule{}
+			}
+			p.responseRules[ep] = redact.ParseRules(rules)
+		}
 	}
 	if n.Errs.Len() > before || ep.ID == "" || ep.Method == "" || ep.Path == "" {
 		return nil

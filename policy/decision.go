@@ -23,6 +23,7 @@ const (
 	ReasonSensitiveData
 	ReasonResponseSchema
 	ReasonResponseSize
+	ReasonResponseUninspected
 	ReasonInternal
 )
 
@@ -50,6 +51,7 @@ var reasons = [...]reasonInfo{
 	ReasonSensitiveData:        {"sensitive-data", "Response carries sensitive data", 502},
 	ReasonResponseSchema:       {"undeclared-response-fields", "Response carries undeclared fields", 502},
 	ReasonResponseSize:         {"response-size-anomaly", "Unusual response size", 502},
+	ReasonResponseUninspected:  {"response-not-inspected", "Response could not be inspected", 502},
 	ReasonInternal:             {"internal-error", "The security filter could not decide", 503},
 }
 

@@ -3,6 +3,7 @@ package policy
 import (
 	"strings"
 
+	"github.com/apiwarden/apiwarden/policy/redact"
 	"github.com/apiwarden/apiwarden/policy/schema"
 )
 
@@ -42,6 +43,11 @@ type Endpoint struct {
 	// Security keeps the OpenAPI security requirements (alternatives of
 	// scheme names) for authentication.
 	Security [][]string
+	// ResponseFields is the declared shape of successful JSON responses
+	// (from OpenAPI), for reporting undeclared fields; Redactor applies
+	// response protection (nil: responses pass untouched).
+	ResponseFields *redact.FieldSet
+	Redactor       *redact.Redactor
 }
 
 // Body is one accepted request media type.

@@ -30,6 +30,11 @@ func module(t *testing.T) string {
 	return out
 }
 
+// responseRules report what responses carried (redacted e-mails of every
+// customer, say), not what a client did.
+var responseRules = map[string]bool{"sensitive-data": true, "undeclared-response-fields": true,
+	"response-size-anomaly": true, "response-not-inspected": true}
+
 type headers [][2]string
 
 func (h headers) Get(name string) string {
@@ -54,7 +59,7 @@ func TestSeedScenario(t *testing.T) {
 				WASI: profile, Clock: wasmtest.NewClock(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))})
 			require.NoError(t, err)
 			defer host.Close(context.Background())
-			outs, err := DefaultScenario.Run(HostClient{Host: host, Upstream: Upstream()})
+			outs, err := DefaultScenario.Run(HostClient{Host: host})
 			require.NoError(t, err)
 
 			attack := map[string][]int{}
@@ -84,7 +89,7 @@ func TestSeedScenario(t *testing.T) {
 					Rule    string `json:"apiwarden.rule"`
 					Verdict string `json:"apiwarden.verdict"`
 				}
-				if json.Unmarshal([]byte(l.Message), &ev) != nil || ev.Rule == "" {
+				if json.Unmarshal([]byte(l.Message), &ev) != nil || ev.Rule == "" || responseRules[ev.Rule] {
 					continue
 				}
 				require.Equal(t, attacker, ev.Session, "only the attacker is reported, got %s", l.Message)

@@ -1,14 +1,18 @@
 package bank
 
 import (
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
+
+	"github.com/apiwarden/apiwarden/wasmtest"
 )
 
 // Upstream is the demo bank API. It trusts its callers completely: that is
@@ -108,3 +112,25 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
+
+// ServeUpstream answers one request with the demo upstream in-process (for
+// hosts that play exchanges without sockets).
+func ServeUpstream(method, path string, headers [][2]string, body []byte) *wasmtest.Response {
+	r := httptest.NewRequest(method, path, bytes.NewReader(body))
+	for _, h := range headers {
+		if !strings.HasPrefix(h[0], ":") {
+			r.Header.Add(h[0], h[1])
+		}
+	}
+	w := httptest.NewRecorder()
+	defaultUpstream.ServeHTTP(w, r)
+	res := &wasmtest.Response{Status: w.Code, Body: w.Body.Bytes()}
+	for k, vs := range w.Header() {
+		for _, v := range vs {
+			res.Headers = append(res.Headers, [2]string{strings.ToLower(k), v})
+		}
+	}
+	return res
+}
+
+var defaultUpstream = Upstream()

@@ -103,7 +103,7 @@ func printEvents(host *wasmtest.Host) {
 }
 
 func runReplay(host *wasmtest.Host, cfg []byte) {
-	c := bank.HostClient{Host: host, Upstream: bank.Upstream()}
+	c := bank.HostClient{Host: host}
 	outs, err := bank.DefaultScenario.Run(c)
 	if err != nil {
 		log.Fatal(err)
