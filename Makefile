@@ -7,7 +7,7 @@ BENCHTIME ?= 1s
 CONFIG    ?= examples/bank/apiwarden.json
 export GOFLAGS := -mod=mod
 
-.PHONY: all build test run demo bench fuzz lint check-config clean
+.PHONY: all build test run demo bench fuzz lint check-config openapi clean
 
 all: build
 
@@ -53,6 +53,11 @@ lint:
 # Validates a configuration offline, as proxy_on_configure would.
 check-config:
 	$(GO) run ./build/checkconfig $(CONFIG)
+
+# Regenerates the bank configuration from its OpenAPI document (proxies take
+# JSON; this turns YAML into the plugin configuration).
+openapi:
+	$(GO) run ./build/openapi2json -in examples/bank/openapi.yaml -base examples/bank/apiwarden.base.json -out examples/bank/apiwarden.json
 
 clean:
 	rm -f build/*.wasm

@@ -7,6 +7,7 @@ package examples_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -81,4 +82,20 @@ func TestIstioWasmPlugin(t *testing.T) {
 	p, err := policy.Compile(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, policy.Monitor, p.Mode)
+}
+
+// TestBankConfigIsGeneratedFromOpenAPI keeps examples/bank/apiwarden.json
+// in step with its sources: `make openapi` writes it from openapi.yaml and
+// apiwarden.base.json.
+func TestBankConfigIsGeneratedFromOpenAPI(t *testing.T) {
+	out := t.TempDir() + "/apiwarden.json"
+	cmd := exec.Command("go", "run", "../build/openapi2json", "-in", "bank/openapi.yaml",
+		"-base", "bank/apiwarden.base.json", "-out", out)
+	msg, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(msg))
+	want, err := os.ReadFile(out)
+	require.NoError(t, err)
+	got, err := os.ReadFile("bank/apiwarden.json")
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got), "run `make openapi`")
 }

@@ -70,7 +70,7 @@ func TestKnownEndpointPasses(t *testing.T) {
 	host, reset := newHost(t, validationConfig(t))
 	defer reset()
 	id := host.InitializeHttpContext()
-	act := host.CallOnRequestHeaders(id, reqHeaders("GET", "/api/v1/accounts/123/balance"), true)
+	act := host.CallOnRequestHeaders(id, reqHeaders("GET", "/api/v1/accounts/ACC-123/balance"), true)
 	assert.Equal(t, types.ActionContinue, act)
 	assert.Nil(t, host.GetSentLocalResponse(id))
 	host.CompleteHttpContext(id)

@@ -78,6 +78,13 @@ func TestResponseProtection(t *testing.T) {
 			require.Len(t, events, 1)
 			assert.Contains(t, events[0], `"detectors":{"email":1}`)
 			assert.NotContains(t, events[0], "example.com", "events never carry the values")
+			undeclared := ""
+			for _, l := range host.Logs() {
+				if strings.Contains(l.Message, `"apiwarden.rule":"undeclared-response-fields"`) {
+					undeclared = l.Message
+				}
+			}
+			assert.Contains(t, undeclared, `"undeclared":["/owner/risk_score"]`, "excessive data exposure is reported by pointer")
 			n, ok := host.Metric("wasmcustom.apiwarden.redacted.list_accounts")
 			assert.True(t, ok)
 			assert.EqualValues(t, 1, n)
@@ -116,14 +123,14 @@ func TestResponseSizeAnomalyReported(t *testing.T) {
 		return &wasmtest.Response{Status: 200, Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(body)}
 	}
 	for i := 0; i < 150; i++ {
-		_, err := host.RoundTrip(&wasmtest.Request{Method: "GET", Path: "/api/v1/accounts/A1/balance"}, up)
+		_, err := host.RoundTrip(&wasmtest.Request{Method: "GET", Path: "/api/v1/accounts/ACC-1/balance"}, up)
 		require.NoError(t, err)
 	}
 	for _, l := range host.Logs() {
 		require.NotContains(t, l.Message, "response-size-anomaly", "steady sizes are normal")
 	}
 	size = 200000
-	_, err := host.RoundTrip(&wasmtest.Request{Method: "GET", Path: "/api/v1/accounts/A1/balance"}, up)
+	_, err := host.RoundTrip(&wasmtest.Request{Method: "GET", Path: "/api/v1/accounts/ACC-1/balance"}, up)
 	require.NoError(t, err)
 	found := false
 	for _, l := range host.Logs() {

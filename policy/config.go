@@ -88,6 +88,7 @@ var (
 var topLevelKeys = []string{
 	"name", "mode", "failure_mode", "unknown_endpoints", "endpoints", "request",
 	"trace", "admin", "events", "session", "sequences", "redaction", "host",
+	"openapi", "openapi_base_path",
 }
 
 // Compile parses and validates a plugin configuration and compiles it into
@@ -179,9 +180,16 @@ func Compile(raw []byte) (*Policy, error) {
 			p.Events.Burst = int(b)
 		}
 	}
+	if n, ok := root.Get("openapi"); ok {
+		p.addOpenAPI(n, root, defaultUnknownQuery)
+	}
 	if n, ok := root.Get("endpoints"); ok {
 		if items, ok := n.Array(); ok {
 			for _, it := range items {
+				if isOverlay(it) {
+					p.overlayEndpoint(it)
+					continue
+				}
 				if ep := p.parseEndpoint(it, defaultUnknownQuery); ep != nil {
 					p.addEndpoint(it, ep)
 				}
@@ -327,6 +335,16 @@ func (p *Policy) parseEndpoint(n cfg.Node, unknownQuery Action) *Endpoint {
 	if v, ok := n.Require("path"); ok {
 		ep.Path, _ = v.String()
 	}
+	p.parseEndpointSettings(n, ep)
+	if n.Errs.Len() > before || ep.ID == "" || ep.Method == "" || ep.Path == "" {
+		return nil
+	}
+	return ep
+}
+
+// parseEndpointSettings reads what hand-written endpoints and overlays of
+// OpenAPI operations share: mode, request and response settings.
+func (p *Policy) parseEndpointSettings(n cfg.Node, ep *Endpoint) {
 	if v, ok := n.Get("mode"); ok {
 		s, _ := v.Enum("monitor", "enforce")
 		ep.Mode = parseMode(s)
@@ -342,10 +360,6 @@ func (p *Policy) parseEndpoint(n cfg.Node, unknownQuery Action) *Endpoint {
 			p.responseRules[ep] = redact.ParseRules(rules)
 		}
 	}
-	if n.Errs.Len() > before || ep.ID == "" || ep.Method == "" || ep.Path == "" {
-		return nil
-	}
-	return ep
 }
 
 func (p *Policy) parseEndpointRequest(n cfg.Node, ep *Endpoint) {

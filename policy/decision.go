@@ -99,7 +99,7 @@ type Decision struct {
 var Allowed = Decision{}
 
 // IsAllow reports whether the decision lets the request through silently.
-func (d *Decision) IsAllow() bool { return d.Verdict == Allow }
+func (d Decision) IsAllow() bool { return d.Verdict == Allow }
 
 // decide builds a decision for reason with the rule's action and mode.
 func decide(r Reason, rule string, a Action, m Mode, detail string) Decision {

@@ -37,9 +37,9 @@ type Endpoint struct {
 	Bodies       []*Body
 	BodyRequired bool
 
-	// Responses keeps the response schemas per status ("200", "2XX",
-	// "default") for response protection.
-	Responses map[string]*schema.Schema
+	// Responses keeps the JSON response schemas per status ("200",
+	// "2XX", "default") for response protection.
+	Responses map[string]*schemaRef
 	// Security keeps the OpenAPI security requirements (alternatives of
 	// scheme names) for authentication.
 	Security [][]string
@@ -112,4 +112,10 @@ func mediaType(ct string) string {
 // syntax suffix (RFC 6839), e.g. application/merge-patch+json.
 func isJSONMediaType(mt string) bool {
 	return mt == "application/json" || strings.HasSuffix(mt, "+json") && strings.HasPrefix(mt, "application/")
+}
+
+// schemaRef is a compiled schema and where it sits in its document.
+type schemaRef struct {
+	Schema  *schema.Schema
+	Pointer string
 }

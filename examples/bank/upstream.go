@@ -31,6 +31,7 @@ func Upstream() http.Handler {
 				"name":        names[seed%uint32(len(names))],
 				"national_id": fmt.Sprintf("%03d-%02d-%04d", 100+seed%600, 10+seed%89, 1000+seed%8999),
 				"email":       fmt.Sprintf("customer%d@example.com", seed%1000),
+				"risk_score":  seed % 100,
 			},
 			"accounts": []map[string]any{
 				{"id": fmt.Sprintf("ACC-%d", 1000+seed%9000), "number": "DE89370400440532013000", "type": "checking", "currency": "EUR"},

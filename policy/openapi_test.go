@@ -1,0 +1,111 @@
+package policy
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apiwarden/apiwarden/policy/redact"
+)
+
+func bankOpenAPI(t *testing.T) *Policy {
+	t.Helper()
+	raw, err := os.ReadFile("../examples/bank/apiwarden.json")
+	require.NoError(t, err)
+	p, err := Compile(raw)
+	require.NoError(t, err)
+	return p
+}
+
+func TestOpenAPIOperationsBecomeEndpoints(t *testing.T) {
+	p := bankOpenAPI(t)
+	ids := map[string]*Endpoint{}
+	for _, ep := range p.Endpoints {
+		ids[ep.ID] = ep
+		assert.Equal(t, "openapi", ep.Source)
+	}
+	require.Len(t, ids, 4)
+	tf := ids["transfer_funds"]
+	assert.EqualValues(t, 4096, tf.MaxBodyBytes, "overlay applied")
+	assert.True(t, tf.BodyRequired)
+	require.Len(t, tf.Bodies, 1)
+	assert.Equal(t, "application/json", tf.Bodies[0].MediaType)
+	assert.NotNil(t, tf.Bodies[0].Schema)
+	assert.Equal(t, [][]string{{"bearerAuth"}}, tf.Security)
+	assert.Equal(t, [][]string{}, ids["auth"].Security, "security: [] is explicit")
+	la := ids["list_accounts"]
+	require.Len(t, la.PathParams, 1)
+	assert.Equal(t, "integer", la.PathParams[0].Kind)
+	require.Len(t, la.Query, 2)
+	assert.NotNil(t, la.Redactor, "response.redact overlay and detectors")
+	require.NotNil(t, la.ResponseFields)
+	assert.Contains(t, la.ResponseFields.Properties, "owner")
+	assert.Contains(t, la.Responses, "200")
+}
+
+func TestOpenAPIRequestChecks(t *testing.T) {
+	p := bankOpenAPI(t)
+	cases := []struct {
+		method, target string
+		reason         Reason
+	}{
+		{"GET", "/api/v1/accounts/ACC-1/balance", ReasonNone},
+		{"GET", "/api/v1/accounts/12345/balance", ReasonInvalidParameter},
+		{"GET", "/api/v1/users/7/accounts?status=open,closed&limit=5", ReasonNone},
+		{"GET", "/api/v1/users/7/accounts?status=frozen", ReasonInvalidParameter},
+		{"GET", "/api/v1/users/7/accounts?debug=true", ReasonUnknownParameter},
+		{"PUT", "/api/v1/users/7/accounts", ReasonMethodNotAllowed},
+	}
+	for _, c := range cases {
+		_, d := head(p, c.method, c.target)
+		assert.Equal(t, c.reason, d.Reason, "%s %s", c.method, c.target)
+	}
+	r := &Request{}
+	r.Reset()
+	r.Method, r.Target, r.HasBody = "POST", "/api/v1/transferFunds", true
+	r.Headers = Headers{{"content-type", "application/json"}}
+	require.True(t, p.CheckHead(r).IsAllow())
+	d := p.CheckBody(r, []byte(`{"from":"ACC-1","to":"ACC-2","amount":"10"}`))
+	require.Equal(t, ReasonSchema, d.Reason)
+	assert.Equal(t, "/amount", d.Violations[0].Pointer)
+	assert.True(t, p.CheckBody(r, []byte(`{"from":"ACC-1","to":"ACC-2","amount":10}`)).IsAllow())
+}
+
+func TestOpenAPIErrorsCarryTheirPath(t *testing.T) {
+	_, err := Compile([]byte(`{"openapi":{"openapi":"3.0.3","info":{"title":"x","version":"1"},
+	  "paths":{"/a/{id}":{"get":{"parameters":[{"name":"id","in":"body"}],"responses":{"200":{"description":"ok"}}}}}}}`))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "openapi.paths")
+	_, err = Compile([]byte(`{"openapi":{"openapi":"3.0.3","info":{"title":"x","version":"1"},"paths":{}},
+	  "endpoints":[{"id":"nope","request":{"max_body_bytes":10}}]}`))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `endpoints[0].id: no OpenAPI operation has id "nope"`)
+	_, err = Compile([]byte(`{"openapi":{"openapi":"3.0.3","info":{"title":"x","version":"1"},
+	  "paths":{"/a":{"get":{"responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"$ref":"other.yaml#/X"}}}}}}}}}}`))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "openapi.paths")
+}
+
+func TestFieldSetOf(t *testing.T) {
+	doc := []byte(`{"components":{"schemas":{
+	  "Node":{"type":"object","properties":{"name":{"type":"string"},"children":{"type":"array","items":{"$ref":"#/components/schemas/Node"}}}},
+	  "Open":{"type":"object"},
+	  "Extra":{"type":"object","properties":{"a":{"type":"string"}},"additionalProperties":true},
+	  "Both":{"allOf":[{"$ref":"#/components/schemas/Extra"},{"type":"object","properties":{"b":{"type":"integer"}}}]}}}}`)
+	node := fieldSetOf(doc, "/components/schemas/Node")
+	require.NotNil(t, node)
+	assert.False(t, node.Additional, "absent additionalProperties: nothing else may leave")
+	children := node.Properties["children"]
+	require.NotNil(t, children)
+	assert.Same(t, node, children.Items, "recursive schemas share nodes")
+	assert.True(t, fieldSetOf(doc, "/components/schemas/Open").Additional, "a free-form object")
+	both := fieldSetOf(doc, "/components/schemas/Both")
+	assert.Contains(t, both.Properties, "a")
+	assert.Contains(t, both.Properties, "b")
+	assert.True(t, both.Additional)
+
+	undeclared := redact.Undeclared([]byte(`{"name":"x","secret":1,"children":[{"name":"y","admin":true}]}`), node)
+	assert.ElementsMatch(t, []string{"/secret", "/children/0/admin"}, undeclared)
+}
