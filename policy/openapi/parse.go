@@ -3,6 +3,7 @@ package openapi
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
 	"github.com/apiwarden/apiwarden/policy/schema"
@@ -50,6 +51,20 @@ type parser struct {
 	schemas   []string
 	schemaSet map[string]bool
 	opIDs     map[string]string // explicit operationId -> path of its first use
+	refErrs   map[string]bool   // $ref problems already reported
+}
+
+// refErrorf reports a $ref problem once, however many places lead to it.
+func (p *parser) refErrorf(n node, format string, args ...any) {
+	key := n.Path + "\x00" + format
+	if len(args) > 0 {
+		key += args[0].(string)
+	}
+	if p.refErrs[key] {
+		return
+	}
+	p.refErrs[key] = true
+	n.Errorf(format, args...)
 }
 
 type paramEntry struct {
@@ -82,6 +97,7 @@ func (p *parser) parse(n cfg.Node) *Document {
 	p.responses = map[string]*responseEntry{}
 	p.schemaSet = map[string]bool{}
 	p.opIDs = map[string]string{}
+	p.refErrs = map[string]bool{}
 	root := p.root
 	if !root.isObject() {
 		root.Errorf("want an OpenAPI document (an object), got %s", root.Kind())
@@ -119,7 +135,11 @@ func (p *parser) parse(n cfg.Node) *Document {
 		}
 	}
 	p.assignIDs()
-	p.doc.Raw = root.V.MarshalTo(nil)
+	p.doc.Raw = appendJSON(make([]byte, 0, 1024), root.V)
+	if !utf8.Valid(p.doc.Raw) {
+		root.Errorf("the document is not valid UTF-8")
+		return p.doc
+	}
 	if !p.opts.SkipSchemas {
 		p.compileSchemas()
 	}
@@ -358,19 +378,19 @@ func (p *parser) resolve(n node) (node, bool) {
 		}
 		ptr, local := refTarget(s)
 		if !local {
-			r.Errorf("external reference %q is not supported (bundle the document into one file)", clip(s))
+			p.refErrorf(r, "external reference %q is not supported (bundle the document into one file)", clip(s))
 			return node{}, false
 		}
 		if seen == nil {
 			seen = map[string]bool{n.ptr: true}
 		}
 		if seen[ptr] || hops >= maxRefHops {
-			r.Errorf("reference %q is part of a $ref cycle", clip(s))
+			p.refErrorf(r, "reference %q is part of a $ref cycle", clip(s))
 			return node{}, false
 		}
 		t, ok := p.at(ptr)
 		if !ok {
-			r.Errorf("reference %q points to nothing in the document", clip(s))
+			p.refErrorf(r, "reference %q points to nothing in the document", clip(s))
 			return node{}, false
 		}
 		seen[ptr] = true

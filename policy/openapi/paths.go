@@ -18,6 +18,10 @@ func (p *parser) paths(n node, topSecurity [][]string, topScopes []map[string][]
 			return
 		}
 		if prev, dup := shapes[shape]; dup {
+			if prev == tpl {
+				item.Errorf("duplicate key")
+				return
+			}
 			item.Errorf("path template %q is equivalent to %q (only parameter names differ)", clip(tpl), clip(prev))
 			return
 		}
@@ -213,7 +217,9 @@ func (p *parser) paramList(n node) []paramAt {
 	out := make([]paramAt, 0, len(items))
 	for _, it := range items {
 		e := p.param(it)
-		if e == nil || !e.ok || e.ignore {
+		// A parameter with a problem (already reported) still counts as
+		// declared, so that one mistake does not cascade.
+		if e == nil || e.prm.Name == "" || e.prm.In == "" || e.ignore {
 			continue
 		}
 		dup := false

@@ -3,7 +3,6 @@ package openapi
 import (
 	"bytes"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/apiwarden/apiwarden/policy/schema"
 	"github.com/valyala/fastjson"
@@ -234,7 +233,7 @@ func (t *tree) insert(toks []string, v *fastjson.Value) {
 
 func (t *tree) appendJSON(dst []byte) []byte {
 	if t.val != nil {
-		return t.val.MarshalTo(dst)
+		return appendJSON(dst, t.val)
 	}
 	dst = append(dst, '{')
 	for i, k := range t.keys {
@@ -370,26 +369,66 @@ func primaryType(p *parser, s *fastjson.Value, depth int) string {
 	return ""
 }
 
-// appendJSONString appends s as a JSON string (invalid UTF-8 becomes
-// U+FFFD).
+// appendJSONString appends s as a JSON string. Bytes are kept as they
+// are (a document is checked to be UTF-8 once, as a whole); only '"', '\\'
+// and control characters are escaped.
 func appendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			dst = append(dst, '\\', byte(r))
-		case r == '\n':
-			dst = append(dst, '\\', 'n')
-		case r == '\t':
-			dst = append(dst, '\\', 't')
-		case r == '\r':
-			dst = append(dst, '\\', 'r')
-		case r < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
-		default:
-			dst = utf8.AppendRune(dst, r)
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
 		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
 	}
+	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// appendJSON writes a parsed value as compact JSON. (fastjson's MarshalTo
+// escapes strings the Go way, which is not JSON for control characters.)
+func appendJSON(dst []byte, v *fastjson.Value) []byte {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		dst = append(dst, '{')
+		first := true
+		o.Visit(func(k []byte, m *fastjson.Value) {
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = appendJSONString(dst, string(k))
+			dst = append(dst, ':')
+			dst = appendJSON(dst, m)
+		})
+		return append(dst, '}')
+	case fastjson.TypeArray:
+		dst = append(dst, '[')
+		for i, it := range v.GetArray() {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSON(dst, it)
+		}
+		return append(dst, ']')
+	case fastjson.TypeString:
+		return appendJSONString(dst, string(v.GetStringBytes()))
+	}
+	return v.MarshalTo(dst) // numbers keep their text; true, false, null
 }
