@@ -74,11 +74,9 @@ func main() {
 	fmt.Printf("bank API (demo upstream %s) protected by apiwarden on %s\n\n", up.URL, base)
 	fmt.Printf("  passes:  curl -s %s/api/v1/accounts/ACC-1001/balance\n", base)
 	fmt.Printf("  blocked: curl -s -i %s/api/v1/admin/users\n", base)
-	fmt.Printf("  invalid: curl -s -i -X POST -H 'content-type: application/json' -d '{\"from\":\"A\",\"to\":\"B\",\"amount\":\"12\"}' %s/api/v1/transferFunds\n\n", base)
+	fmt.Printf("  invalid: curl -s -i -X POST -H 'content-type: application/json' -d '{\"from\":\"ACC-1\",\"to\":\"ACC-2\",\"amount\":\"12\"}' %s/api/v1/transferFunds\n\n", base)
 	fmt.Println("security events follow (Ctrl-C to stop):")
-	if !*quiet {
-		go printEvents(host)
-	}
+	go tickAndPrint(host, !*quiet)
 	go func() {
 		if err := gw.Serve(gl); err != nil && err != http.ErrServerClosed {
 			log.Fatal(err)
@@ -90,15 +88,21 @@ func main() {
 	_ = gw.Close()
 }
 
-// printEvents prints the module's log lines as they arrive.
-func printEvents(host *wasmtest.Host) {
+// tickAndPrint drives the module's ticks on the real clock (analytics
+// flushes, session sweeps) and prints its log lines as they arrive.
+func tickAndPrint(host *wasmtest.Host, print bool) {
 	for {
+		if err := host.FireDueTicks(); err != nil {
+			log.Printf("tick: %v", err)
+		}
 		for _, vm := range host.VMs() {
 			for _, l := range vm.TakeLogs() {
-				fmt.Printf("[%s] %s\n", wasmtest.LevelName(l.Level), l.Message)
+				if print {
+					fmt.Printf("[%s] %s\n", wasmtest.LevelName(l.Level), l.Message)
+				}
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
