@@ -138,3 +138,27 @@ func TestResponseSizeAnomalyReported(t *testing.T) {
 	}
 	assert.True(t, found, "a response 100 times the usual size is reported")
 }
+
+// TestHeldRequestHeadersNeverReachTheUpstreamOfARefusedBody: with the
+// Envoy >= 1.35 option, the upstream sees nothing of a request whose body
+// is refused, and the whole request when the body is valid.
+func TestHeldRequestHeadersNeverReachTheUpstreamOfARefusedBody(t *testing.T) {
+	for _, hold := range []bool{false, true} {
+		host := newWasmHost(t, bankWithHold(t, hold), hold)
+		post := func(body string) *wasmtest.Exchange {
+			ex, err := host.RoundTrip(&wasmtest.Request{Method: "POST", Path: "/api/v1/transferFunds",
+				Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(body), ChunkSize: 8}, nil)
+			require.NoError(t, err)
+			require.NoError(t, ex.Trapped)
+			return ex
+		}
+		bad := post(`{"from":"ACC-1","to":"ACC-2","amount":"1"}`)
+		assert.Equal(t, 400, bad.Response.Status)
+		assert.Equal(t, !hold, bad.HeadersForwarded, "hold=%v: upstream saw the headers of a refused request", hold)
+		assert.Nil(t, bad.Upstream, "the refused request never completes upstream")
+		good := post(`{"from":"ACC-1","to":"ACC-2","amount":1}`)
+		assert.Equal(t, 200, good.Response.Status)
+		require.NotNil(t, good.Upstream)
+		assert.JSONEq(t, `{"from":"ACC-1","to":"ACC-2","amount":1}`, string(good.Upstream.Body))
+	}
+}

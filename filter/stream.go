@@ -87,6 +87,12 @@ func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) (act types.Action
 		// directly; a compressed one is still decompressed within bounds.
 		_ = abi.RemoveHttpRequestHeader("accept-encoding")
 	}
+	if s.wantBody && s.pol().HoldHeaders {
+		// Envoy >= 1.35 with allow_on_headers_stop_iteration: the headers
+		// wait for the body check, so the upstream never sees a request
+		// that is then refused. Body callbacks still run.
+		return types.ActionPause
+	}
 	return types.ActionContinue
 }
 
