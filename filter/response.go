@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strconv"
+
 	"github.com/apiwarden/apiwarden/filter/internal/abi"
 	"github.com/apiwarden/apiwarden/policy"
 	"github.com/apiwarden/apiwarden/policy/redact"
@@ -126,7 +128,7 @@ func (s *stream) applyResponse(out []byte, res *redact.Result) types.Action {
 			return s.fail("cannot replace the response body", err)
 		}
 		if s.holding {
-			_ = abi.ReplaceHttpResponseHeader("content-length", itoa(len(out)))
+			_ = abi.ReplaceHttpResponseHeader("content-length", strconv.Itoa(len(out)))
 		}
 	}
 	s.holding = false
@@ -160,18 +162,4 @@ func (s *stream) observeSize(n int) {
 		s.plugin.metrics.count(s.req.Match.Endpoint, d.Verdict)
 		s.emit(&d, s.status)
 	}
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	if n == 0 {
-		return "0"
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }

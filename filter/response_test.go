@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -65,7 +66,7 @@ func TestResponseProtection(t *testing.T) {
 			assert.Empty(t, res.Header("server"))
 			assert.Empty(t, res.Header("x-powered-by"))
 			if hold {
-				assert.Equal(t, itoa(len(res.Body)), res.Header("content-length"), "content-length corrected")
+				assert.Equal(t, strconv.Itoa(len(res.Body)), res.Header("content-length"), "content-length corrected")
 			} else {
 				assert.Empty(t, res.Header("content-length"), "headers left before the body: length dropped")
 			}

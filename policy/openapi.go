@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
@@ -163,7 +164,7 @@ func (b *fieldSetBuilder) build(pointer string, depth int) *redact.FieldSet {
 	}
 	for _, kw := range []string{"allOf", "anyOf", "oneOf"} {
 		for i := range s.Get(kw).Array() {
-			sub := b.build(pointer+"/"+kw+"/"+itoa(i), depth+1)
+			sub := b.build(pointer+"/"+kw+"/"+strconv.Itoa(i), depth+1)
 			if sub == nil {
 				continue
 			}
@@ -180,17 +181,4 @@ func (b *fieldSetBuilder) build(pointer string, depth int) *redact.FieldSet {
 
 func escapePointer(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
-
-func itoa(i int) string {
-	var b [20]byte
-	n := len(b)
-	for {
-		n--
-		b[n] = byte('0' + i%10)
-		i /= 10
-		if i == 0 {
-			return string(b[n:])
-		}
-	}
 }

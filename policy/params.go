@@ -58,15 +58,11 @@ func unescape(s string, plusIsSpace bool) (string, bool) {
 		case c == '+' && plusIsSpace:
 			b.WriteByte(' ')
 		case c == '%':
-			if i+2 >= len(s) {
+			v, ok := percentByte(s, i)
+			if !ok {
 				return "", false
 			}
-			hi, ok1 := unhex(s[i+1])
-			lo, ok2 := unhex(s[i+2])
-			if !ok1 || !ok2 {
-				return "", false
-			}
-			b.WriteByte(hi<<4 | lo)
+			b.WriteByte(v)
 			i += 2
 		default:
 			b.WriteByte(c)

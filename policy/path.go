@@ -101,6 +101,16 @@ func unhex(c byte) (byte, bool) {
 
 const upperHex = "0123456789ABCDEF"
 
+// percentByte decodes the "%XX" at s[i].
+func percentByte(s string, i int) (byte, bool) {
+	if i+2 >= len(s) {
+		return 0, false
+	}
+	hi, ok1 := unhex(s[i+1])
+	lo, ok2 := unhex(s[i+2])
+	return hi<<4 | lo, ok1 && ok2
+}
+
 func normalizeSlow(p string) (string, error) {
 	// Pass 1: percent-decoding of unreserved characters.
 	var b strings.Builder
@@ -111,24 +121,16 @@ func normalizeSlow(p string) (string, error) {
 			b.WriteByte(c)
 			continue
 		}
-		if i+2 >= len(p) {
-			return "", ErrInvalidPath
-		}
-		hi, ok1 := unhex(p[i+1])
-		lo, ok2 := unhex(p[i+2])
-		if !ok1 || !ok2 {
-			return "", ErrInvalidPath
-		}
-		v := hi<<4 | lo
-		if v < 0x20 || v == 0x7f {
+		v, ok := percentByte(p, i)
+		if !ok || v < 0x20 || v == 0x7f {
 			return "", ErrInvalidPath
 		}
 		if unreserved(v) {
 			b.WriteByte(v)
 		} else {
 			b.WriteByte('%')
-			b.WriteByte(upperHex[hi])
-			b.WriteByte(upperHex[lo])
+			b.WriteByte(upperHex[v>>4])
+			b.WriteByte(upperHex[v&0xf])
 		}
 		i += 2
 	}
