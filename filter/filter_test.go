@@ -101,6 +101,9 @@ func TestUnknownEndpointBlockedWithProblemJSON(t *testing.T) {
 	n, err := host.GetCounterMetric("apiwarden.requests._unknown.block")
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, n)
+	n, err = host.GetCounterMetric("apiwarden.rule.unknown-endpoint.block")
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n, "per-rule counter")
 }
 
 func TestStartsATraceWhenNoneIsSent(t *testing.T) {

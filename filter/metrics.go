@@ -19,6 +19,8 @@ type metrics struct {
 	redacted  []abi.MetricCounter
 	detectors [redact.NumDetectors]abi.MetricCounter
 	inspected abi.MetricHistogram
+	// byRule[rule id][verdict] for log and block decisions.
+	byRule map[string]*[3]abi.MetricCounter
 }
 
 const unknownOp = "_unknown"
@@ -52,7 +54,24 @@ func defineMetrics(p *policy.Policy) *metrics {
 		m.detectors[d] = abi.DefineCounterMetric(p.Name + ".detector." + d.String())
 	}
 	m.inspected = abi.DefineHistogramMetric(p.Name + ".inspected_body_bytes")
+	m.byRule = map[string]*[3]abi.MetricCounter{}
+	for _, id := range p.RuleIDs() {
+		var c [3]abi.MetricCounter
+		for _, v := range verdicts[1:] {
+			c[v] = abi.DefineCounterMetric(p.Name + ".rule." + id + "." + v.String())
+		}
+		m.byRule[id] = &c
+	}
 	return m
+}
+
+// countDecision counts a reported or blocking decision per operation and
+// per rule.
+func (m *metrics) countDecision(ep *policy.Endpoint, d *policy.Decision) {
+	m.count(ep, d.Verdict)
+	if c := m.byRule[d.Rule]; c != nil {
+		c[d.Verdict].Increment(1)
+	}
 }
 
 func (m *metrics) countRedaction(ep *policy.Endpoint, res *redact.Result) {

@@ -116,7 +116,7 @@ func (s *stream) applyResponse(out []byte, res *redact.Result) types.Action {
 		if d.Verdict == policy.Block {
 			blocked = true
 		}
-		s.plugin.metrics.count(ep, d.Verdict)
+		s.plugin.metrics.countDecision(ep, d)
 		s.emit(d, s.status)
 	}
 	s.observeSize(s.respBytes)
@@ -159,7 +159,7 @@ func (s *stream) observeSize(n int) {
 	}
 	if anomalous, p99 := est.Observe(n); anomalous {
 		d := s.pol().ResponseSizeDecision(s.req.Match.Endpoint, n, p99)
-		s.plugin.metrics.count(s.req.Match.Endpoint, d.Verdict)
+		s.plugin.metrics.countDecision(s.req.Match.Endpoint, &d)
 		s.emit(&d, s.status)
 	}
 }

@@ -163,7 +163,7 @@ func (s *stream) record(d *policy.Decision) {
 		return
 	}
 	s.decision = policy.Worse(s.decision, *d)
-	s.plugin.metrics.count(s.req.Match.Endpoint, d.Verdict)
+	s.plugin.metrics.countDecision(s.req.Match.Endpoint, d)
 	s.emit(d, 0)
 }
 
@@ -171,7 +171,7 @@ func (s *stream) record(d *policy.Decision) {
 func (s *stream) block(d *policy.Decision) types.Action {
 	s.decision = *d
 	s.replied = true
-	s.plugin.metrics.count(s.req.Match.Endpoint, policy.Block)
+	s.plugin.metrics.countDecision(s.req.Match.Endpoint, d)
 	s.emit(d, d.Status)
 	body := policy.AppendProblem(nil, d, s.traceID)
 	if err := abi.SendHttpResponse(uint32(d.Status), policy.ProblemHeaders(d, ""), body, -1); err != nil {

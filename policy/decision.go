@@ -134,3 +134,20 @@ type Violation struct {
 	Keyword string
 	Message string
 }
+
+// RuleIDs lists every rule id a decision of this policy can carry: the
+// built-in checks (reason slugs) and the configured sequence rules, so
+// per-rule metrics are defined once at configure time.
+func (p *Policy) RuleIDs() []string {
+	ids := make([]string, 0, len(reasons)+len(p.Sequences.Rules)+2)
+	for r := ReasonInvalidPath; r <= ReasonInternal; r++ {
+		if r != ReasonSequence && r != ReasonAnomaly {
+			ids = append(ids, r.Slug())
+		}
+	}
+	ids = append(ids, "admin", "failure-mode")
+	for _, rule := range p.Sequences.Rules {
+		ids = append(ids, rule.ID)
+	}
+	return ids
+}

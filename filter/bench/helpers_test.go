@@ -230,8 +230,12 @@ func balanceRequest() wasmtest.Request {
 			{"x-session-id", "s-0"},
 			{"accept", "application/json"},
 			{"x-request-id", "6f1c9a3e-2b7d-4c1e-9f0a-3d5b8e7c1a2f"},
+			{"authorization", "Bearer " + demoToken},
 		}}
 }
+
+// demoToken is the bearer token the bank demo's auth operation returns.
+const demoToken = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJlLW5vdC1yZWFs"
 
 func transferRequest() wasmtest.Request {
 	body := transferBody()
@@ -242,6 +246,7 @@ func transferRequest() wasmtest.Request {
 			{"x-session-id", "s-0"},
 			{"accept", "application/json"},
 			{"x-request-id", "6f1c9a3e-2b7d-4c1e-9f0a-3d5b8e7c1a2f"},
+			{"authorization", "Bearer " + demoToken},
 			{"content-type", "application/json"},
 			{"content-length", strconv.Itoa(len(body))},
 		}}
@@ -249,14 +254,15 @@ func transferRequest() wasmtest.Request {
 
 // transferBodySize is the size of the POST body. The bank schema closes
 // the object (additionalProperties false) and bounds every string (from
-// and to 34, memo 140 characters), so ASCII text cannot reach 1 KiB. A
+// and to are account ids "ACC-" + at most 10 digits, the memo 140
+// characters), so ASCII text cannot reach 1 KiB. A
 // memo of 140 non-Latin characters escaped as \uXXXX (what Python's
 // json.dumps sends by default) can: the schema counts characters, the
 // wire carries 6 bytes (12 for an emoji) per character.
 const transferBodySize = 1024
 
 var transferBody = sync.OnceValue(func() []byte {
-	head := `{"from": "DE89370400440532013000", "to": "GB82WEST12345698765432", "amount": 1250.75, "currency": "EUR", "memo": "`
+	head := `{"from": "ACC-4711000001", "to": "ACC-1000000042", "amount": 1250.75, "currency": "EUR", "memo": "`
 	tail := `"}`
 	text := []rune("十一月房租及物业管理费，含水电燃气分摊🏠💡，请于月底前确认到账，谢谢🙏。")
 	var memo strings.Builder
@@ -313,73 +319,19 @@ func bankUpstream() wasmtest.Upstream {
 	}
 }
 
-// The 2,000-operation policy: the operations of
-// openapi.GenerateSynthetic(2000) (a document shaped like the APIs of
-// large payment and code-hosting services) written as hand-written
-// endpoints with their path, query and header parameters and schemas
-// (request bodies are left out: the plugin configuration does not take
-// $ref'd component schemas), unknown endpoints blocked.
+// The 2,000-operation policy: openapi.GenerateSynthetic(2000), a document
+// shaped like the APIs of large payment and code-hosting services (path,
+// query and header parameters, JSON bodies and responses through $refs),
+// inline under "openapi", unknown endpoints blocked.
+var syntheticDoc = sync.OnceValue(func() []byte { return openapi.GenerateSynthetic(2000) })
+
 var synthetic = sync.OnceValues(func() (*openapi.Document, error) {
-	return openapi.Parse(openapi.GenerateSynthetic(2000), openapi.Options{SkipSchemas: true})
+	return openapi.Parse(syntheticDoc(), openapi.Options{SkipSchemas: true})
 })
 
 func syntheticSetup(tb testing.TB) setup {
-	tb.Helper()
-	doc, err := synthetic()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var root any
-	if err := json.Unmarshal(doc.Raw, &root); err != nil {
-		tb.Fatal(err)
-	}
-	eps := make([]any, 0, len(doc.Operations))
-	for _, op := range doc.Operations {
-		var params []any
-		for _, p := range op.Params {
-			prm := map[string]any{"name": p.Name, "in": p.In}
-			if p.Required {
-				prm["required"] = true
-			}
-			if sch := pointer(root, p.SchemaPointer); sch != nil {
-				prm["schema"] = sch
-			}
-			params = append(params, prm)
-		}
-		ep := map[string]any{"id": op.ID, "method": op.Method, "path": op.Path}
-		if params != nil {
-			ep["request"] = map[string]any{"parameters": params}
-		}
-		eps = append(eps, ep)
-	}
-	cfg, err := json.Marshal(map[string]any{"unknown_endpoints": "block", "endpoints": eps})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return setup{name: "apiwarden-2000-ops", module: modApiwarden, config: cfg}
-}
-
-// pointer resolves a JSON pointer in a decoded document.
-func pointer(v any, ptr string) any {
-	if ptr == "" {
-		return nil
-	}
-	for _, tok := range strings.Split(ptr, "/")[1:] {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		switch x := v.(type) {
-		case map[string]any:
-			v = x[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil
-			}
-			v = x[i]
-		default:
-			return nil
-		}
-	}
-	return v
+	cfg := append([]byte(`{"unknown_endpoints":"block","openapi":`), syntheticDoc()...)
+	return setup{name: "apiwarden-2000-ops", module: modApiwarden, config: append(cfg, '}')}
 }
 
 // operation1000 is operation #1000 (1-based) of the synthetic document as

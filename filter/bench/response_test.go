@@ -25,14 +25,18 @@ var responseSizes = []struct {
 // typical HTTP/1 socket reads.
 const responseChunk = 16 << 10
 
-// accountsBody is a list_accounts answer shaped like the bank demo's (an
-// owner with a national id and an email, accounts with an IBAN number)
+// accountsBody is a list_accounts answer shaped like the bank demo's and
+// within its declared schema (AccountList: an owner with a national id and
+// an email, accounts with an id, an IBAN number, a type and a currency),
 // with as many accounts as fit in size bytes.
 func accountsBody(size int) []byte {
 	b := []byte(`{"user_id":"42","owner":{"name":"Ada Lovelace","national_id":"123-45-6789","email":"customer42@example.com"},"accounts":[`)
 	for i := 0; ; i++ {
-		acc := fmt.Sprintf(`{"id":"ACC-%d","number":"DE89370400440532013%03d","type":"checking","currency":"EUR","balance":%d.%02d,"opened":"2019-04-%02d","branch":"Berlin Mitte","description":"Everyday account %d"}`,
-			1000+i, i%1000, 1000+i*37%90000, i%100, 1+i%28, i)
+		typ, cur := "checking", "EUR"
+		if i%3 == 2 {
+			typ, cur = "savings", "GBP"
+		}
+		acc := fmt.Sprintf(`{"id":"ACC-%d","number":"DE89370400440532%06d","type":%q,"currency":%q}`, 1000+i, i, typ, cur)
 		sep := 0
 		if i > 0 {
 			sep = 1

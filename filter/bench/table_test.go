@@ -40,13 +40,13 @@ func (sc *scenario) measure(tb testing.TB, d time.Duration) measurement {
 		sc.iteration(tb, drv, i, nil)
 	}
 	var (
-		ms             runtime.MemStats
-		mark           time.Time
-		m0, b0         uint64
-		pausedNs       time.Duration
-		pausedMallocs  uint64
-		pausedBytes    uint64
-		before, after  runtime.MemStats
+		ms            runtime.MemStats
+		mark          time.Time
+		m0, b0        uint64
+		pausedNs      time.Duration
+		pausedMallocs uint64
+		pausedBytes   uint64
+		before, after runtime.MemStats
 	)
 	pause := func(stop bool) {
 		if stop {
