@@ -33,7 +33,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/apiwarden/apiwarden/policy/openapi"
-	"github.com/valyala/fastjson"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -90,21 +89,9 @@ func Convert(src, base []byte, opts openapi.Options) ([]byte, error) {
 	}
 	out := doc
 	if len(base) > 0 {
-		var bp, dp fastjson.Parser
-		b, err := bp.ParseBytes(base)
-		if err != nil {
-			return nil, fmt.Errorf("base configuration is not valid JSON: %w", err)
-		}
-		o, err := b.Object()
-		if err != nil {
-			return nil, errors.New("base configuration: want a JSON object")
-		}
-		d, err := dp.ParseBytes(doc)
-		if err != nil {
+		if out, err = embed(base, doc); err != nil {
 			return nil, err
 		}
-		o.Set("openapi", d)
-		out = b.MarshalTo(nil)
 	}
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, out, "", "  "); err != nil {
@@ -112,6 +99,56 @@ func Convert(src, base []byte, opts openapi.Options) ([]byte, error) {
 	}
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
+}
+
+// embed sets the "openapi" member of the JSON object base to doc, keeping
+// the other members (and their text) in order.
+func embed(base, doc []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(base))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("base configuration: want a JSON object")
+	}
+	out := []byte{'{'}
+	replaced := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("base configuration: %w", err)
+		}
+		key := tok.(string)
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			return nil, fmt.Errorf("base configuration: %s: %w", key, err)
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = appendJSONString(out, key)
+		out = append(out, ':')
+		if key == "openapi" {
+			if replaced {
+				return nil, errors.New("base configuration: duplicate key \"openapi\"")
+			}
+			replaced = true
+			val = doc
+		}
+		out = append(out, val...)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("base configuration: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("base configuration: want one JSON object")
+	}
+	if !replaced {
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, `"openapi":`...)
+		out = append(out, doc...)
+	}
+	return append(out, '}'), nil
 }
 
 // maxOutput bounds the JSON a YAML document may expand into (aliases can
