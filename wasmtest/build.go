@@ -27,7 +27,7 @@ func BuildModule(pkgDir, out string) error {
 		return fmt.Errorf("wasmtest: build %s: %w", pkgDir, err)
 	}
 	tmp := absOut + ".tmp"
-	cmd := exec.Command(goBin, "build", "-buildmode=c-shared", "-trimpath", "-o", tmp, ".")
+	cmd := exec.Command(goBin, "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-checklinkname=0", "-o", tmp, ".")
 	cmd.Dir = pkgDir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	var stderr bytes.Buffer

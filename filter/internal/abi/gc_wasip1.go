@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync/atomic"
+	_ "unsafe" // go:linkname
 )
 
 // The Go runtime's own garbage-collection pacing is switched off and
@@ -25,6 +27,18 @@ import (
 // since the last collection exceed the heap that survived it (at least
 // gcMinHeap), checked every gcCheckEvery outermost callbacks, after the
 // callback's work is done and outside the allocator.
+//
+// GOGC=off is not enough on its own: after a collection has swept, the
+// runtime wakes the scavenger, which finds the freed pages above its goal,
+// releases them and sleeps on a timer; that timer initialises the poller,
+// and the next collection's restart of the world polls. No setting
+// disables the scavenger, so the binding resets the runtime's "poller
+// initialised" flag around its own collections (netpollInited, reached by
+// go:linkname; the build passes -ldflags=-checklinkname=0). Nothing in the
+// module waits on the poller: it has no files, sockets or sleeping
+// goroutines of its own, and the runtime's timers are run by the scheduler
+// whether or not the poller is initialised. TestSoakUnderEnvoy133 fails
+// when a Go release changes any of this.
 const (
 	gcMinHeap    = 4 << 20
 	gcCheckEvery = 8
@@ -63,9 +77,14 @@ func gcMaybe() {
 	if allocated < max(gcState.live, gcMinHeap) {
 		return
 	}
+	netpollInited.Store(0)
 	runtime.GC()
+	netpollInited.Store(0)
 	gcState.Collections++
 	metrics.Read(gcState.samples[:])
 	gcState.baseAlloc = gcState.samples[0].Value.Uint64()
 	gcState.live = gcState.samples[1].Value.Uint64()
 }
+
+//go:linkname netpollInited runtime.netpollInited
+var netpollInited atomic.Uint32
