@@ -1,0 +1,312 @@
+package inventory
+
+import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+	"sort"
+)
+
+// Shared-data value formats. Both start with a kind byte and a version;
+// a value that does not decode (another version, corruption) is replaced
+// on the next flush.
+const (
+	opsKind     = 'o'
+	shadowKind  = 's'
+	codecVer    = 1
+	maxIDLen    = 256
+	maxTplLen   = MaxTemplateSegments*(maxLiteralSegment+1) + 8
+	maxMethodLn = 32
+)
+
+// opEntry is one operation's counters in shared data.
+type opEntry struct {
+	id      string
+	classes [numClasses]uint64
+}
+
+// shadowEntry is one shadow endpoint in shared data.
+type shadowEntry struct {
+	method, template string
+	hits             uint64
+	classes          [numClasses]uint64
+	first, last      int64 // unix seconds
+	sketch           uint64
+}
+
+// shadowTable is the shared shadow endpoint table.
+type shadowTable struct {
+	// evictedEndpoints and evictedHits count what eviction removed, and
+	// hits of new endpoints a VM could not track (its local bound).
+	evictedEndpoints, evictedHits uint64
+	entries                       []shadowEntry
+}
+
+// Examples estimates how many distinct paths a shadow endpoint has seen
+// from its 64-bit sketch (linear counting: each path sets one bit chosen
+// by its hash). It is exact for a few paths and saturates near 250.
+func (e *shadowEntry) Examples() uint64 {
+	set := bits.OnesCount64(e.sketch)
+	if set == 0 {
+		return 0
+	}
+	if set == 64 {
+		set = 63 // saturated: report the estimate of 63 bits
+	}
+	return uint64(math.Round(-64 * math.Log(float64(64-set)/64)))
+}
+
+func appendOps(dst []byte, t []opEntry) []byte {
+	dst = append(dst, opsKind, codecVer)
+	dst = binary.AppendUvarint(dst, uint64(len(t)))
+	for _, e := range t {
+		dst = binary.AppendUvarint(dst, uint64(len(e.id)))
+		dst = append(dst, e.id...)
+		for _, c := range e.classes {
+			dst = binary.AppendUvarint(dst, c)
+		}
+	}
+	return dst
+}
+
+// decoder reads the formats defensively: any problem makes ok false.
+type decoder struct {
+	b  []byte
+	ok bool
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.ok = false
+		d.b = nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.ok = false
+		d.b = nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) str(max int) string {
+	n := d.uvarint()
+	if !d.ok || n > uint64(max) || n > uint64(len(d.b)) {
+		d.ok = false
+		d.b = nil
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) u64() uint64 {
+	if len(d.b) < 8 {
+		d.ok = false
+		d.b = nil
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+
+func (d *decoder) header(kind byte) {
+	if len(d.b) < 2 || d.b[0] != kind || d.b[1] != codecVer {
+		d.ok = false
+		d.b = nil
+		return
+	}
+	d.b = d.b[2:]
+}
+
+// decodeOps decodes an ops value; a missing value is an empty table, a
+// bad one an empty table with ok false.
+func decodeOps(b []byte) (t []opEntry, ok bool) {
+	if b == nil {
+		return nil, true
+	}
+	d := decoder{b: b, ok: true}
+	d.header(opsKind)
+	n := d.uvarint()
+	if !d.ok || n > MaxOps || n > uint64(len(d.b)) {
+		return nil, false
+	}
+	t = make([]opEntry, 0, n)
+	for i := uint64(0); i < n && d.ok; i++ {
+		var e opEntry
+		e.id = d.str(maxIDLen)
+		for c := range e.classes {
+			e.classes[c] = d.uvarint()
+		}
+		t = append(t, e)
+	}
+	if !d.ok || len(d.b) != 0 {
+		return nil, false
+	}
+	return t, true
+}
+
+// mergeOps adds per-VM deltas (indexed like ids) to the shared table,
+// keeping it sorted by id and bounded by MaxOps (ids that the current
+// configuration does not know are dropped first).
+func mergeOps(t []opEntry, ids []string, idIndex map[string]int, deltas [][numClasses]uint64) []opEntry {
+	pos := make(map[string]int, len(t))
+	for i, e := range t {
+		pos[e.id] = i
+	}
+	for i, d := range deltas {
+		if d == ([numClasses]uint64{}) {
+			continue
+		}
+		j, ok := pos[ids[i]]
+		if !ok {
+			j = len(t)
+			pos[ids[i]] = j
+			t = append(t, opEntry{id: ids[i]})
+		}
+		for c := range d {
+			t[j].classes[c] += d[c]
+		}
+	}
+	if len(t) > MaxOps {
+		kept := t[:0]
+		extra := len(t) - MaxOps
+		for _, e := range t {
+			if _, known := idIndex[e.id]; !known && extra > 0 {
+				extra--
+				continue
+			}
+			kept = append(kept, e)
+		}
+		t = kept
+		if len(t) > MaxOps {
+			t = t[:MaxOps]
+		}
+	}
+	sort.Slice(t, func(i, j int) bool { return t[i].id < t[j].id })
+	return t
+}
+
+func appendShadow(dst []byte, t shadowTable) []byte {
+	dst = append(dst, shadowKind, codecVer)
+	dst = binary.AppendUvarint(dst, t.evictedEndpoints)
+	dst = binary.AppendUvarint(dst, t.evictedHits)
+	dst = binary.AppendUvarint(dst, uint64(len(t.entries)))
+	for _, e := range t.entries {
+		dst = binary.AppendUvarint(dst, uint64(len(e.method)))
+		dst = append(dst, e.method...)
+		dst = binary.AppendUvarint(dst, uint64(len(e.template)))
+		dst = append(dst, e.template...)
+		dst = binary.AppendUvarint(dst, e.hits)
+		for _, c := range e.classes {
+			dst = binary.AppendUvarint(dst, c)
+		}
+		dst = binary.AppendVarint(dst, e.first)
+		dst = binary.AppendVarint(dst, e.last)
+		dst = binary.LittleEndian.AppendUint64(dst, e.sketch)
+	}
+	return dst
+}
+
+func decodeShadow(b []byte) (t shadowTable, ok bool) {
+	if b == nil {
+		return t, true
+	}
+	d := decoder{b: b, ok: true}
+	d.header(shadowKind)
+	t.evictedEndpoints = d.uvarint()
+	t.evictedHits = d.uvarint()
+	n := d.uvarint()
+	if !d.ok || n > MaxMaxShadow || n > uint64(len(d.b)) {
+		return shadowTable{}, false
+	}
+	t.entries = make([]shadowEntry, 0, n)
+	for i := uint64(0); i < n && d.ok; i++ {
+		var e shadowEntry
+		e.method = d.str(maxMethodLn)
+		e.template = d.str(maxTplLen)
+		e.hits = d.uvarint()
+		for c := range e.classes {
+			e.classes[c] = d.uvarint()
+		}
+		e.first = d.varint()
+		e.last = d.varint()
+		e.sketch = d.u64()
+		t.entries = append(t.entries, e)
+	}
+	if !d.ok || len(d.b) != 0 {
+		return shadowTable{}, false
+	}
+	return t, true
+}
+
+// merge adds deltas and dropped hits, then evicts down to max entries:
+// fewest hits first, then least recently seen, then by method and
+// template. It keeps the table sorted by method and template and returns
+// how many entries it evicted.
+func (t *shadowTable) merge(deltas []shadowEntry, dropped uint64, max int) int {
+	pos := make(map[string]int, len(t.entries)+len(deltas))
+	for i := range t.entries {
+		pos[t.entries[i].method+" "+t.entries[i].template] = i
+	}
+	for _, d := range deltas {
+		k := d.method + " " + d.template
+		j, ok := pos[k]
+		if !ok {
+			pos[k] = len(t.entries)
+			t.entries = append(t.entries, d)
+			continue
+		}
+		e := &t.entries[j]
+		e.hits += d.hits
+		for c := range e.classes {
+			e.classes[c] += d.classes[c]
+		}
+		if e.first == 0 || d.first != 0 && d.first < e.first {
+			e.first = d.first
+		}
+		if d.last > e.last {
+			e.last = d.last
+		}
+		e.sketch |= d.sketch
+	}
+	t.evictedHits += dropped
+	evicted := 0
+	if len(t.entries) > max {
+		sort.Slice(t.entries, func(i, j int) bool {
+			a, b := &t.entries[i], &t.entries[j]
+			if a.hits != b.hits {
+				return a.hits > b.hits
+			}
+			if a.last != b.last {
+				return a.last > b.last
+			}
+			return less(a, b)
+		})
+		for _, e := range t.entries[max:] {
+			t.evictedEndpoints++
+			t.evictedHits += e.hits
+			evicted++
+		}
+		t.entries = t.entries[:max]
+	}
+	sort.Slice(t.entries, func(i, j int) bool { return less(&t.entries[i], &t.entries[j]) })
+	return evicted
+}
+
+func less(a, b *shadowEntry) bool {
+	if a.template != b.template {
+		return a.template < b.template
+	}
+	return a.method < b.method
+}
