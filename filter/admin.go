@@ -8,7 +8,8 @@ import (
 
 // admin answers the filter's own admin resources (off unless configured,
 // bearer token required; see policy.AdminRequest).
-func (s *stream) admin(resource string, d *policy.Decision) types.Action {
+func (s *stream) serveAdmin(resource string, d *policy.Decision) types.Action {
+	s.admin = true
 	if d.Verdict == policy.Block {
 		return s.block(d)
 	}

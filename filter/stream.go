@@ -24,6 +24,8 @@ type stream struct {
 	sourceAddress   string
 	sessionHash     string
 	anomaly         float64
+	// shadow is the learned template of a request no endpoint matched.
+	shadow string
 
 	// wantBody: the body is buffered and checked at end of stream.
 	wantBody bool
@@ -44,6 +46,8 @@ type stream struct {
 	// holding: response headers are held (Envoy >= 1.35) until the body
 	// has been protected.
 	holding bool
+	// admin: the stream was answered by the admin endpoint.
+	admin bool
 }
 
 func (s *stream) pol() *policy.Policy { return s.plugin.policy }
@@ -72,7 +76,10 @@ func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) (act types.Action
 
 	d := s.pol().CheckHead(r)
 	if res, ad, ok := s.pol().AdminRequest(r.Method, r.Match.Path, header(r.Headers, "authorization")); ok {
-		return s.admin(res, &ad)
+		return s.serveAdmin(res, &ad)
+	}
+	if r.Match.Endpoint == nil && d.Reason != policy.ReasonInvalidPath {
+		s.shadow = s.plugin.inventory.Learn(r.Method, r.Match.Path)
 	}
 	if d.Verdict == policy.Block {
 		return s.block(&d)
@@ -152,9 +159,13 @@ func (s *stream) checkBody(size int) types.Action {
 
 func (s *stream) OnHttpStreamDone() {
 	defer s.recoverInto(nil)
+	if s.admin {
+		return
+	}
 	if !s.replied && s.decision.Verdict == policy.Allow {
 		s.plugin.metrics.count(s.req.Match.Endpoint, policy.Allow)
 	}
+	s.countInventory()
 }
 
 // record reports a non-blocking decision (a log) and remembers the worst.
@@ -197,6 +208,7 @@ func (s *stream) emit(d *policy.Decision, status int) {
 		Session:      s.sessionHash,
 		Status:       status,
 		Anomaly:      s.anomaly,
+		Shadow:       s.shadow,
 	}
 	if ep := s.req.Match.Endpoint; ep != nil {
 		e.Route, e.Operation = ep.Path, ep.ID

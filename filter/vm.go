@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/apiwarden/apiwarden/policy"
+	"github.com/apiwarden/apiwarden/policy/inventory"
 	"github.com/apiwarden/apiwarden/policy/redact"
 	"github.com/apiwarden/apiwarden/policy/sequence"
 	"github.com/apiwarden/apiwarden/policy/session"
@@ -37,6 +38,10 @@ type pluginContext struct {
 	sweepNext int
 	// sizes learns response sizes per operation (last: unknown endpoints).
 	sizes []redact.SizeEstimator
+	// inventory counts requests per operation and status class and learns
+	// shadow endpoints; flushed to shared data from the tick.
+	inventory *inventory.Inventory
+	known     []inventory.KnownOp
 }
 
 // sizeModel is the response-size model of an operation.
@@ -78,11 +83,13 @@ func (p *pluginContext) OnPluginStart(size int) types.OnPluginStartStatus {
 	p.events = policy.NewTokenBucket(pol.Events.PerSecond, pol.Events.Burst)
 	p.sessions = session.New(pol.Session)
 	p.sizes = make([]redact.SizeEstimator, len(pol.Endpoints)+1)
+	p.inventory = inventory.New(sharedStore{}, pol.InventoryConfig())
+	p.known = pol.KnownOps()
 	if pol.SequencesEnabled {
 		p.sequences = sequence.NewEngine(p.sessions, pol.Sequences)
-		if err := abi.SetTickPeriodMilliSeconds(tickPeriod); err != nil {
-			abi.LogWarnf("apiwarden: cannot set the tick period, analytics will not be shared: %v", err)
-		}
+	}
+	if err := abi.SetTickPeriodMilliSeconds(tickPeriod); err != nil {
+		abi.LogWarnf("apiwarden: cannot set the tick period, counts will not be shared: %v", err)
 	}
 	abi.LogInfof("apiwarden: configured %d endpoints, mode %s, unknown endpoints %s, failure mode %s",
 		len(pol.Endpoints), pol.Mode, pol.UnknownEndpoints, pol.FailureMode)
@@ -97,10 +104,13 @@ func (p *pluginContext) OnTick() {
 			abi.LogErrorf("apiwarden: recovered panic in tick: %v", r)
 		}
 	}()
+	p.ticks++
+	if _, err := p.inventory.Flush(); err != nil {
+		abi.LogWarnf("apiwarden: inventory flush: %v", err)
+	}
 	if p.sequences == nil {
 		return
 	}
-	p.ticks++
 	now := time.Now()
 	if a := p.sequences.Analytics(); a != nil {
 		if _, err := a.Flush(sharedStore{}); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
+	"github.com/apiwarden/apiwarden/policy/inventory"
 	"github.com/apiwarden/apiwarden/policy/redact"
 	"github.com/apiwarden/apiwarden/policy/schema"
 	"github.com/apiwarden/apiwarden/policy/sequence"
@@ -47,6 +48,8 @@ type Policy struct {
 	// wait for the body check, and response headers for the rewritten
 	// body, so content-length can be set right.
 	HoldHeaders bool
+	// MaxShadow bounds the shadow endpoints the inventory keeps.
+	MaxShadow int
 
 	router router
 	// responseRules holds each endpoint's response.redact rules until the
@@ -88,7 +91,7 @@ var (
 var topLevelKeys = []string{
 	"name", "mode", "failure_mode", "unknown_endpoints", "endpoints", "request",
 	"trace", "admin", "events", "session", "sequences", "redaction", "host",
-	"openapi", "openapi_base_path",
+	"openapi", "openapi_base_path", "inventory",
 }
 
 // Compile parses and validates a plugin configuration and compiles it into
@@ -144,6 +147,12 @@ func Compile(raw []byte) (*Policy, error) {
 	}
 	if n, ok := root.Get("redaction"); ok {
 		p.Redaction = redact.ParseConfig(n)
+	}
+	if n, ok := root.Get("inventory"); ok && n.Object("max_shadow") {
+		if v, ok := n.Get("max_shadow"); ok {
+			ms, _ := v.Int(1, inventory.MaxMaxShadow)
+			p.MaxShadow = int(ms)
+		}
 	}
 	if n, ok := root.Get("host"); ok && n.Object("allow_on_headers_stop_iteration") {
 		if v, ok := n.Get("allow_on_headers_stop_iteration"); ok {

@@ -1,20 +1,22 @@
 package policy
 
-// AppendInventory writes the known endpoints as JSON: id, method, route
-// template and where the endpoint was declared.
-func AppendInventory(dst []byte, p *Policy) []byte {
-	dst = append(dst, `{"endpoints":[`...)
+import "github.com/apiwarden/apiwarden/policy/inventory"
+
+// InventoryConfig is the shadow-API inventory's configuration for this
+// policy: shared-data prefix, known operation ids in endpoint order, bound.
+func (p *Policy) InventoryConfig() inventory.Config {
+	ops := make([]string, len(p.Endpoints))
 	for i, ep := range p.Endpoints {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		o := openObject(dst)
-		o.str("id", ep.ID)
-		o.str("method", ep.Method)
-		o.str("path", ep.Path)
-		o.str("source", ep.Source)
-		o.str("mode", ep.Mode.String())
-		dst = o.close()
+		ops[i] = ep.ID
 	}
-	return append(dst, "]}"...)
+	return inventory.Config{Prefix: p.Name + "/", Ops: ops, MaxShadow: p.MaxShadow}
+}
+
+// KnownOps lists the endpoints for the inventory report.
+func (p *Policy) KnownOps() []inventory.KnownOp {
+	known := make([]inventory.KnownOp, len(p.Endpoints))
+	for i, ep := range p.Endpoints {
+		known[i] = inventory.KnownOp{ID: ep.ID, Method: ep.Method, Path: ep.Path}
+	}
+	return known
 }

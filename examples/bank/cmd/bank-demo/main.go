@@ -132,6 +132,13 @@ func runReplay(host *wasmtest.Host, cfg []byte) {
 	var pretty bytes.Buffer
 	_ = json.Indent(&pretty, body, "", "  ")
 	fmt.Printf("\nsequence analytics (%s/sequences):\n%s\n", admin.Admin.Prefix, pretty.String())
+	st, body, err = c.Do("GET", admin.Admin.Prefix+"/inventory", [][2]string{{"authorization", "Bearer " + admin.Admin.Token}}, "")
+	if err != nil || st != 200 {
+		log.Fatalf("admin inventory: %d %v", st, err)
+	}
+	pretty.Reset()
+	_ = json.Indent(&pretty, body, "", "  ")
+	fmt.Printf("\ninventory (%s/inventory):\n%s\n", admin.Admin.Prefix, pretty.String())
 }
 
 // printLoggedRules counts the security events the module logged (verdict
