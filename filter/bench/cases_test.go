@@ -26,17 +26,33 @@ func TestCasesBehave(t *testing.T) {
 				sc.iteration(t, d, i, nil)
 			}
 			events := warnings(d.h)
-			// Only "{}" (every request is an unknown endpoint, logged) and
-			// the refused unknown route emit security events.
-			quiet := sc.setup.name != "apiwarden-empty" && sc.group != "route-unknown"
-			if quiet && len(events) > 0 {
-				t.Errorf("allowed traffic logged %d events, first: %s", len(events), events[0])
+			rule := expectedRule(sc)
+			for _, e := range events {
+				if rule == "" || !strings.Contains(e, `"apiwarden.rule":"`+rule+`"`) {
+					t.Fatalf("unexpected event (want only %q): %s", rule, e)
+				}
 			}
-			if sc.setup.module == modApiwarden && !quiet && len(events) == 0 {
-				t.Errorf("expected security events, got none")
+			if rule != "" && len(events) == 0 {
+				t.Errorf("expected %q events, got none", rule)
 			}
 		})
 	}
+}
+
+// expectedRule is the only rule a case may report: "{}" logs every
+// request as an unknown endpoint, the 2,000-operation policy refuses the
+// unknown route, and the bank's detectors report the customer's email in
+// list_accounts answers (the bank demo's own answers carry one too).
+func expectedRule(sc *scenario) string {
+	switch {
+	case sc.setup.name == "apiwarden-empty":
+		return "unknown-endpoint"
+	case sc.group == "route-unknown" && sc.setup.module == modApiwarden:
+		return "unknown-endpoint"
+	case strings.HasPrefix(sc.group, "response-") && sc.setup.name == "bank-nosequences":
+		return "sensitive-data"
+	}
+	return ""
 }
 
 func warnings(h *wasmtest.Host) []string {
@@ -61,8 +77,11 @@ func TestTransferBodyIsValidAndChecked(t *testing.T) {
 		t.Fatalf("body is %d bytes, want %d", len(body), transferBodySize)
 	}
 	var v struct {
-		From, To, Currency, Memo string
-		Amount                   float64
+		From     string  `json:"from"`
+		To       string  `json:"to"`
+		Amount   float64 `json:"amount"`
+		Currency string  `json:"currency"`
+		Memo     string  `json:"memo"`
 	}
 	if err := json.Unmarshal(body, &v); err != nil {
 		t.Fatalf("body is not JSON: %v", err)
