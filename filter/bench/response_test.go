@@ -86,3 +86,11 @@ func responseScenarios(tb testing.TB) []*scenario {
 	}
 	return out
 }
+
+// BenchmarkResponse is the cost of response protection per exchange; MB/s
+// is over the response body.
+func BenchmarkResponse(b *testing.B) {
+	for _, sc := range responseScenarios(b) {
+		b.Run(sc.name(), sc.run)
+	}
+}
