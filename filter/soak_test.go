@@ -26,7 +26,25 @@ func TestSoakUnderEnvoy133(t *testing.T) {
 	require.NoError(t, err)
 	defer host.Close(context.Background())
 	vm := host.VM(0)
+	// Every 40th account listing is a ~900 KB response, redacted whole.
+	var accounts strings.Builder
+	accounts.WriteString(`{"user_id":"1","owner":{"name":"A","national_id":"123-45-6789"},"accounts":[`)
+	for i := 0; accounts.Len() < 900<<10; i++ {
+		if i > 0 {
+			accounts.WriteByte(',')
+		}
+		fmt.Fprintf(&accounts, `{"id":"ACC-%d","number":"DE89370400440532013000","type":"checking","currency":"EUR"}`, i)
+	}
+	accounts.WriteString(`]}`)
+	hugeListing := []byte(accounts.String())
+	listings := 0
 	upstream := func(u *wasmtest.UpstreamRequest) *wasmtest.Response {
+		if strings.HasSuffix(u.Path, "/accounts") {
+			listings++
+			if listings%40 == 0 {
+				return &wasmtest.Response{Status: 200, Headers: [][2]string{{"content-type", "application/json"}}, Body: hugeListing}
+			}
+		}
 		return bank.ServeUpstream(u.Method, u.Path, u.Headers, u.Body)
 	}
 	memo := strings.Repeat("m", 130)

@@ -34,7 +34,9 @@ import (
 // and the next collection's restart of the world polls. No setting
 // disables the scavenger, so the binding resets the runtime's "poller
 // initialised" flag around its own collections (netpollInited, reached by
-// go:linkname; the build passes -ldflags=-checklinkname=0). Nothing in the
+// go:linkname; the build passes -ldflags=-checklinkname=0), and releases
+// every free page itself right after each collection, so the scavenger
+// never has work (and never arms a timer) in the middle of the next one. Nothing in the
 // module waits on the poller: it has no files, sockets or sleeping
 // goroutines of its own, and the runtime's timers are run by the scheduler
 // whether or not the poller is initialised. TestSoakUnderEnvoy133 fails
@@ -78,7 +80,13 @@ func gcMaybe() {
 		return
 	}
 	netpollInited.Store(0)
-	runtime.GC()
+	// FreeOSMemory is a collection followed by releasing every free page
+	// at once: until the next collection's sweep there is then nothing for
+	// the scavenger to release, so if its timer wakes it during that
+	// collection's mark phase it parks without arming a new timer. Gosched
+	// lets it run (and park) now rather than inside the next collection.
+	debug.FreeOSMemory()
+	runtime.Gosched()
 	netpollInited.Store(0)
 	gcState.Collections++
 	metrics.Read(gcState.samples[:])
