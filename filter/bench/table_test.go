@@ -140,12 +140,15 @@ func table(b *testing.B, d time.Duration) float64 {
 		rows  []measurement
 	}
 	var sections []section
+	index := map[string]int{}
 	add := func(title string, m measurement) {
-		if len(sections) == 0 || sections[len(sections)-1].title != title {
+		i, ok := index[title]
+		if !ok {
+			i = len(sections)
+			index[title] = i
 			sections = append(sections, section{title: title})
 		}
-		s := &sections[len(sections)-1]
-		s.rows = append(s.rows, m)
+		sections[i].rows = append(sections[i].rows, m)
 	}
 	var scs []*scenario
 	scs = append(scs, requestScenarios(b)...)
