@@ -55,6 +55,9 @@
 // due ticks are fired then too (Host.FireDueTicks, real clock), as Envoy's
 // worker would between requests.
 //
+// The hosts use wasmtest's default WASI profile, Envoy 1.33-1.38's (the
+// project's floor), where a Go runtime poll is a fatal trap.
+//
 // Every benchmark checks the status of every exchange, and TestCasesBehave
 // checks once that each case takes the path it claims to measure (allowed,
 // validated, redacted, refused), so a policy change that turns a measured

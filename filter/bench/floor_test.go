@@ -9,16 +9,15 @@ import (
 
 // TestEnvoy133Floor plays benchmark traffic under Envoy 1.33-1.38's WASI
 // set, where a poll_oneoff answered NOSYS is a fatal trap for the Go
-// runtime (golang/go#78513). Found by these benchmarks, which therefore
-// run under the April 2026 set (benchWASI): with the bank policy the VM
-// traps after about 5,000 header-only requests, and within about ten
-// 1 MB list_accounts answers, each time inside a collection the binding
+// runtime (golang/go#78513). These benchmarks found two traffic shapes
+// that trapped while filter/soak_test.go passed: with the bank policy the
+// VM trapped after about 5,200 header-only requests, and within ten 1 MB
+// list_accounts answers, each time inside a collection the binding had
 // started (gcBgMarkWorker -> gcMarkTermination -> startTheWorldWithSema ->
-// netpoll -> throw). The binding resets the runtime's netpollInited
-// before and after runtime.GC, so the poller must be initialised during
-// the collection itself (the scavenger, woken when the previous cycle's
-// sweep ends, arming its timer while the new cycle marks).
-// filter/soak_test.go's mix of traffic does not reach that window.
+// netpoll -> throw): the scavenger, woken at the end of the previous
+// cycle's sweep, armed its timer in the middle of the collection, after
+// the binding had reset netpollInited. Fixed by releasing every free page
+// right after each collection (commit de0465d); this keeps both shapes.
 func TestEnvoy133Floor(t *testing.T) {
 	floor := func(o *wasmtest.Options) { o.WASI = wasmtest.WASIEnvoy133 }
 	t.Run("10k-header-only", func(t *testing.T) {

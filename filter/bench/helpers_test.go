@@ -135,12 +135,11 @@ func bankConfig(tb testing.TB, edit func(map[string]any)) []byte {
 	return out
 }
 
-// benchWASI is the WASI profile of every benchmark host: the April 2026
-// set, where poll_oneoff succeeds. Under Envoy 1.33-1.38's set (poll_oneoff
-// answers NOSYS) apiwarden's VM traps after a few thousand requests
-// (TestEnvoy133Floor), so no benchmark would finish there. The profile
-// changes only what poll_oneoff answers, not the work per exchange.
-const benchWASI = wasmtest.WASIApril2026
+// benchWASI is the WASI profile of every benchmark host: Envoy 1.33-1.38's
+// set (poll_oneoff answers NOSYS), the project's compatibility floor and
+// wasmtest's default. Any trap there fails the benchmark that hit it
+// (TestEnvoy133Floor pins the two that were found).
+const benchWASI = wasmtest.WASIEnvoy133
 
 // newHost starts one worker VM of the setup's module.
 func newHost(tb testing.TB, s setup, edit ...func(*wasmtest.Options)) *wasmtest.Host {
