@@ -10,7 +10,7 @@ import (
 	"github.com/apiwarden/apiwarden/policy/redact"
 )
 
-func bankOpenAPI(t *testing.T) *Policy {
+func bankOpenAPI(t testing.TB) *Policy {
 	t.Helper()
 	raw, err := os.ReadFile("../examples/bank/apiwarden.json")
 	require.NoError(t, err)

@@ -216,8 +216,8 @@ func (p *Policy) CheckBody(r *Request, body []byte) Decision {
 	if b.Schema == nil {
 		return Allowed
 	}
-	var buf [MaxViolations]schema.Violation
-	vs := b.Schema.Validate(body, schema.Request, MaxViolations, buf[:0])
+	vs := b.Schema.Validate(body, schema.Request, MaxViolations, r.sviol[:0])
+	r.sviol = vs[:0]
 	if len(vs) == 0 {
 		return Allowed
 	}

@@ -134,3 +134,33 @@ func TestCheckHeadAllocations(t *testing.T) {
 	})
 	assert.LessOrEqual(t, allocs, 2.0)
 }
+
+func BenchmarkCheckHead(b *testing.B) {
+	p := bankOpenAPI(b)
+	r := &Request{}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		r.Reset()
+		r.Method, r.Target = "GET", "/api/v1/users/5/accounts?limit=10&status=open,closed"
+		if d := p.CheckHead(r); !d.IsAllow() {
+			b.Fatal(d)
+		}
+	}
+}
+
+func BenchmarkCheckBody(b *testing.B) {
+	p := bankOpenAPI(b)
+	r := &Request{}
+	r.Reset()
+	r.Method, r.Target, r.HasBody = "POST", "/api/v1/transferFunds", true
+	r.Headers = Headers{{"content-type", "application/json"}}
+	p.CheckHead(r)
+	body := []byte(`{"from":"ACC-1001","to":"ACC-2002","amount":250.75,"currency":"EUR","memo":"rent for november"}`)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if d := p.CheckBody(r, body); !d.IsAllow() {
+			b.Fatal(d)
+		}
+	}
+}
