@@ -53,8 +53,10 @@ type Policy struct {
 
 	router router
 	// responseRules holds each endpoint's response.redact rules until the
-	// redactors are compiled.
+	// redactors are compiled; schemaCache the compiled hand-written schemas
+	// by text. Both are dropped when Compile returns.
 	responseRules map[*Endpoint][]redact.PathRule
+	schemaCache   map[string]*schema.Schema
 }
 
 // AdminConfig guards the admin endpoints answered by the filter itself.
@@ -219,6 +221,7 @@ func Compile(raw []byte) (*Policy, error) {
 		p.Sequences = sequence.ParseSequences(n, ops)
 		p.SequencesEnabled = true
 	}
+	p.schemaCache = nil
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -480,13 +483,23 @@ func (p *Policy) parseParam(n cfg.Node) *Param {
 }
 
 // compileSchema compiles a hand-written schema (JSON Schema as OpenAPI 3.1
-// understands it), reporting errors under the node's path.
+// understands it), reporting errors under the node's path. Identical
+// schemas are compiled once: large inventories repeat the same parameter
+// schemas (and their regexps) hundreds of times.
 func (p *Policy) compileSchema(n cfg.Node, root []byte, at string) *schema.Schema {
+	key := at + "\x00" + string(root)
+	if s, ok := p.schemaCache[key]; ok {
+		return s
+	}
 	s, err := schema.Compile(root, at, schema.Options{Dialect: schema.OpenAPI31, MaxDepth: p.MaxJSONDepth})
 	if err != nil {
 		n.Errorf("invalid schema: %v", err)
 		return nil
 	}
+	if p.schemaCache == nil {
+		p.schemaCache = map[string]*schema.Schema{}
+	}
+	p.schemaCache[key] = s
 	return s
 }
 

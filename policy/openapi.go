@@ -7,7 +7,7 @@ import (
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
 	"github.com/apiwarden/apiwarden/policy/openapi"
 	"github.com/apiwarden/apiwarden/policy/redact"
-	"github.com/tidwall/gjson"
+	"github.com/valyala/fastjson"
 )
 
 // addOpenAPI turns the operations of an inline OpenAPI document into
@@ -29,6 +29,7 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action) {
 	if n.Errs.Len() > before || doc == nil {
 		return
 	}
+	var fields *fieldSetBuilder
 	for i := range doc.Operations {
 		op := &doc.Operations[i]
 		ep := &Endpoint{ID: op.ID, Method: op.Method, Path: op.Path, Source: "openapi", Mode: p.Mode,
@@ -53,7 +54,10 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action) {
 				}
 				ep.Responses[r.Status] = &schemaRef{Schema: mt.Schema, Pointer: mt.SchemaPointer}
 				if ep.ResponseFields == nil && (strings.HasPrefix(r.Status, "2") || r.Status == "default") {
-					ep.ResponseFields = fieldSetOf(doc.Raw, mt.SchemaPointer)
+					if fields == nil {
+						fields = newFieldSetBuilder(doc.Raw)
+					}
+					ep.ResponseFields = fields.build(mt.SchemaPointer, 0)
 				}
 				break
 			}
@@ -101,69 +105,104 @@ func (p *Policy) overlayEndpoint(n cfg.Node) {
 // read as "nothing else". Local $refs are followed; recursive schemas share
 // nodes.
 func fieldSetOf(root []byte, pointer string) *redact.FieldSet {
-	b := fieldSetBuilder{root: root, memo: map[string]*redact.FieldSet{}}
-	return b.build(pointer, 0)
+	return newFieldSetBuilder(root).build(pointer, 0)
 }
 
+// fieldSetBuilder parses the document once and shares the field sets it
+// builds between operations (a 2,000-operation document has one builder,
+// not 2,000 scans of the whole document).
 type fieldSetBuilder struct {
-	root []byte
+	doc  *fastjson.Value
 	memo map[string]*redact.FieldSet
 }
 
+func newFieldSetBuilder(root []byte) *fieldSetBuilder {
+	b := &fieldSetBuilder{memo: map[string]*redact.FieldSet{}}
+	var p fastjson.Parser
+	if v, err := p.ParseBytes(root); err == nil {
+		b.doc = v
+	}
+	return b
+}
+
 const maxFieldSetDepth = 32
+
+// at resolves a JSON pointer in the document (nil when absent).
+func (b *fieldSetBuilder) at(pointer string) *fastjson.Value {
+	if b.doc == nil {
+		return nil
+	}
+	if pointer == "" {
+		return b.doc
+	}
+	toks := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
+	for i, t := range toks {
+		toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+	}
+	return b.doc.Get(toks...)
+}
 
 func (b *fieldSetBuilder) build(pointer string, depth int) *redact.FieldSet {
 	if depth > maxFieldSetDepth {
 		return nil
 	}
-	s := gjson.GetBytes(b.root, pointerToGJSON(pointer))
-	for i := 0; i < 32; i++ {
-		ref := s.Get(`\$ref`)
-		if !ref.Exists() || !strings.HasPrefix(ref.String(), "#") {
+	s := b.at(pointer)
+	for i := 0; i < 32 && s != nil; i++ {
+		ref := s.GetStringBytes("$ref")
+		if len(ref) == 0 || ref[0] != '#' {
 			break
 		}
-		pointer = strings.TrimPrefix(ref.String(), "#")
-		s = gjson.GetBytes(b.root, pointerToGJSON(pointer))
+		pointer = string(ref[1:])
+		s = b.at(pointer)
 	}
 	if fs, ok := b.memo[pointer]; ok {
 		return fs
 	}
-	if !s.IsObject() {
+	if s == nil || s.Type() != fastjson.TypeObject {
 		return nil
 	}
-	kind := primaryType(s)
+	kind := fastPrimaryType(s)
 	props := s.Get("properties")
 	items := s.Get("items")
-	composite := s.Get("allOf").IsArray() || s.Get("anyOf").IsArray() || s.Get("oneOf").IsArray()
+	composite := s.Get("allOf") != nil || s.Get("anyOf") != nil || s.Get("oneOf") != nil
+	isObj := func(v *fastjson.Value) bool { return v != nil && v.Type() == fastjson.TypeObject }
 	switch {
-	case kind == "array" || (kind == "" && items.IsObject()):
+	case kind == "array" || (kind == "" && isObj(items)):
 		fs := &redact.FieldSet{}
 		b.memo[pointer] = fs
-		if items.IsObject() {
+		if isObj(items) {
 			fs.Items = b.build(pointer+"/items", depth+1)
 		}
 		if fs.Items == nil {
 			return nil
 		}
 		return fs
-	case kind == "object" || props.IsObject() || composite:
+	case kind == "object" || isObj(props) || composite:
 	default:
 		return nil
 	}
 	fs := &redact.FieldSet{Properties: map[string]*redact.FieldSet{}}
 	b.memo[pointer] = fs
-	props.ForEach(func(k, _ gjson.Result) bool {
-		fs.Properties[k.String()] = b.build(pointer+"/properties/"+escapePointer(k.String()), depth+1)
-		return true
-	})
+	if isObj(props) {
+		o, _ := props.Object()
+		o.Visit(func(k []byte, _ *fastjson.Value) {
+			name := string(k)
+			fs.Properties[name] = b.build(pointer+"/properties/"+escapePointer(name), depth+1)
+		})
+	}
 	switch ap := s.Get("additionalProperties"); {
-	case ap.Type == gjson.True || ap.IsObject():
+	case ap != nil && (ap.Type() == fastjson.TypeTrue || ap.Type() == fastjson.TypeObject):
 		fs.Additional = true
-	case !ap.Exists() && !props.IsObject() && !composite:
+	case ap == nil && !isObj(props) && !composite:
 		fs.Additional = true // a free-form object
 	}
 	for _, kw := range []string{"allOf", "anyOf", "oneOf"} {
-		for i := range s.Get(kw).Array() {
+		v := s.Get(kw)
+		if v == nil || v.Type() != fastjson.TypeArray {
+			continue
+		}
+		list, _ := v.Array()
+		for i := range list {
 			sub := b.build(pointer+"/"+kw+"/"+strconv.Itoa(i), depth+1)
 			if sub == nil {
 				continue
@@ -177,6 +216,26 @@ func (b *fieldSetBuilder) build(pointer string, depth int) *redact.FieldSet {
 		}
 	}
 	return fs
+}
+
+// fastPrimaryType is the first non-null name of a schema's "type".
+func fastPrimaryType(s *fastjson.Value) string {
+	t := s.Get("type")
+	switch {
+	case t == nil:
+		return ""
+	case t.Type() == fastjson.TypeString:
+		return string(t.GetStringBytes())
+	case t.Type() != fastjson.TypeArray:
+		return ""
+	}
+	list, _ := t.Array()
+	for _, x := range list {
+		if name := string(x.GetStringBytes()); name != "null" {
+			return name
+		}
+	}
+	return ""
 }
 
 func escapePointer(s string) string {

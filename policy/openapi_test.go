@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/apiwarden/apiwarden/policy/openapi"
 	"github.com/apiwarden/apiwarden/policy/redact"
 )
 
@@ -108,4 +109,20 @@ func TestFieldSetOf(t *testing.T) {
 
 	undeclared := redact.Undeclared([]byte(`{"name":"x","secret":1,"children":[{"name":"y","admin":true}]}`), node)
 	assert.ElementsMatch(t, []string{"/secret", "/children/0/admin"}, undeclared)
+}
+
+// BenchmarkCompileOpenAPI2000 compiles a configuration whose inline
+// OpenAPI document has 2,000 operations (a GitHub- or Stripe-sized API).
+func BenchmarkCompileOpenAPI2000(b *testing.B) {
+	cfg := append(append([]byte(`{"openapi":`), openapi.GenerateSynthetic(2000)...), '}')
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		p, err := Compile(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(p.Endpoints) != 2000 {
+			b.Fatalf("%d endpoints", len(p.Endpoints))
+		}
+	}
 }

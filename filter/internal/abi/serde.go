@@ -45,7 +45,9 @@ func AppendPairs(dst []byte, pairs [][2]string) ([]byte, bool) {
 }
 
 // ParsePairs decodes the ABI's map format. Malformed input yields nil, the
-// same answer a host gives for a malformed list: never a panic.
+// same answer a host gives for a malformed list: never a panic. The names
+// and values share one copy of the data (two allocations per map, not two
+// per header), so they stay valid after the host's buffer is reused.
 func ParsePairs(b []byte) [][2]string {
 	if len(b) < 4 {
 		return nil
@@ -55,19 +57,19 @@ func ParsePairs(b []byte) [][2]string {
 		return nil
 	}
 	out := make([][2]string, 0, n)
-	data := b[4+8*n:]
+	data := string(b[4+8*n:])
 	for i := 0; i < n; i++ {
 		kl := int(binary.LittleEndian.Uint32(b[4+8*i:]))
 		vl := int(binary.LittleEndian.Uint32(b[8+8*i:]))
 		if kl < 0 || vl < 0 || kl+1 > len(data) || data[kl] != 0 {
 			return nil
 		}
-		k := string(data[:kl])
+		k := data[:kl]
 		data = data[kl+1:]
 		if vl+1 > len(data) || data[vl] != 0 {
 			return nil
 		}
-		v := string(data[:vl])
+		v := data[:vl]
 		data = data[vl+1:]
 		out = append(out, [2]string{k, v})
 	}

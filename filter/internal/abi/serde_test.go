@@ -67,3 +67,13 @@ func FuzzParsePairs(f *testing.F) {
 		}
 	})
 }
+
+func TestParsePairsAllocatesPerMapNotPerHeader(t *testing.T) {
+	pairs := make([][2]string, 20)
+	for i := range pairs {
+		pairs[i] = [2]string{"x-header-name", "some header value"}
+	}
+	b, _ := AppendPairs(nil, pairs)
+	allocs := testing.AllocsPerRun(100, func() { ParsePairs(b) })
+	assert.LessOrEqual(t, allocs, 2.0)
+}
