@@ -23,6 +23,14 @@ func (s *stream) OnHttpResponseHeaders(_ int, endOfStream bool) (act types.Actio
 		return types.ActionContinue
 	}
 	p := s.pol()
+	s.redactor = p.RedactorFor(s.req.Match.Endpoint)
+	if !p.RewritesResponseHeaders() && s.redactor == nil {
+		// Nothing to change: only the status is needed (inventory, size
+		// model), one value instead of the whole map.
+		st, _ := abi.GetHttpResponseHeader(":status")
+		s.status = int(parseLength(st))
+		return types.ActionContinue
+	}
 	hdrs, err := abi.GetHttpResponseHeaders()
 	if err != nil {
 		return types.ActionContinue
@@ -39,7 +47,6 @@ func (s *stream) OnHttpResponseHeaders(_ int, endOfStream bool) (act types.Actio
 			_ = abi.ReplaceHttpResponseHeader(kv[0], p.HeaderReplacement())
 		}
 	}
-	s.redactor = p.RedactorFor(s.req.Match.Endpoint)
 	if s.redactor == nil || endOfStream {
 		return types.ActionContinue
 	}

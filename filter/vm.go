@@ -73,7 +73,7 @@ func (p *pluginContext) OnPluginStart(size int) types.OnPluginStartStatus {
 		}
 		raw = b
 	}
-	pol, err := policy.Compile(raw)
+	pol, err := policy.CompileWith(raw, policy.CompileOptions{Checkpoint: abi.Checkpoint})
 	if err != nil {
 		abi.LogCriticalf("apiwarden: invalid configuration: %s", oneLine(err.Error()))
 		return types.OnPluginStartStatusFailed

@@ -96,11 +96,24 @@ var topLevelKeys = []string{
 	"openapi", "openapi_base_path", "inventory",
 }
 
+// CompileOptions tune Compile for its host.
+type CompileOptions struct {
+	// Checkpoint, when set, is called every so often while a large
+	// configuration compiles (per batch of endpoints or schemas). The wasm
+	// binding collects garbage there: it runs with automatic collection
+	// off, and a 2,000-operation OpenAPI document otherwise leaves all its
+	// compile-time garbage in linear memory, which never shrinks.
+	Checkpoint func()
+}
+
 // Compile parses and validates a plugin configuration and compiles it into
 // a Policy. An empty configuration is the default policy (everything
 // allowed and counted). Every problem is reported with its JSON path, all
 // of them at once.
-func Compile(raw []byte) (*Policy, error) {
+func Compile(raw []byte) (*Policy, error) { return CompileWith(raw, CompileOptions{}) }
+
+// CompileWith is Compile with options.
+func CompileWith(raw []byte, opts CompileOptions) (*Policy, error) {
 	p := &Policy{
 		Name:             DefaultName,
 		Mode:             Enforce,
@@ -192,11 +205,14 @@ func Compile(raw []byte) (*Policy, error) {
 		}
 	}
 	if n, ok := root.Get("openapi"); ok {
-		p.addOpenAPI(n, root, defaultUnknownQuery)
+		p.addOpenAPI(n, root, defaultUnknownQuery, opts.Checkpoint)
 	}
 	if n, ok := root.Get("endpoints"); ok {
 		if items, ok := n.Array(); ok {
-			for _, it := range items {
+			for i, it := range items {
+				if opts.Checkpoint != nil && i%64 == 63 {
+					opts.Checkpoint()
+				}
 				if isOverlay(it) {
 					p.overlayEndpoint(it)
 					continue

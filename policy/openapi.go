@@ -14,8 +14,8 @@ import (
 // endpoints: operationId (or a derived id), path template, parameters with
 // their schemas and styles, request bodies per media type, response
 // schemas (kept for response protection) and security requirements.
-func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action) {
-	opts := openapi.Options{MaxDepth: p.MaxJSONDepth}
+func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, checkpoint func()) {
+	opts := openapi.Options{MaxDepth: p.MaxJSONDepth, Checkpoint: checkpoint}
 	if v, ok := root.Get("openapi_base_path"); ok {
 		if s, ok := v.String(); ok {
 			if !strings.HasPrefix(s, "/") {
@@ -31,6 +31,9 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action) {
 	}
 	var fields *fieldSetBuilder
 	for i := range doc.Operations {
+		if checkpoint != nil && i%64 == 63 {
+			checkpoint()
+		}
 		op := &doc.Operations[i]
 		ep := &Endpoint{ID: op.ID, Method: op.Method, Path: op.Path, Source: "openapi", Mode: p.Mode,
 			UnknownQuery: unknownQuery, Security: op.Security, declaresParams: true}

@@ -126,3 +126,12 @@ func BenchmarkCompileOpenAPI2000(b *testing.B) {
 		}
 	}
 }
+
+func TestCompileCallsCheckpointOnLargeConfigurations(t *testing.T) {
+	cfg := append(append([]byte(`{"openapi":`), openapi.GenerateSynthetic(300)...), '}')
+	calls := 0
+	p, err := CompileWith(cfg, CompileOptions{Checkpoint: func() { calls++ }})
+	require.NoError(t, err)
+	assert.Len(t, p.Endpoints, 300)
+	assert.Greater(t, calls, 4, "a host without automatic GC gets regular chances to collect")
+}

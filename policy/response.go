@@ -178,3 +178,9 @@ func (p *Policy) HeaderReplacement() string {
 	}
 	return redact.DefaultReplacement
 }
+
+// RewritesResponseHeaders reports whether any response header is removed
+// or redacted.
+func (p *Policy) RewritesResponseHeaders() bool {
+	return len(p.Redaction.Headers.Remove)+len(p.Redaction.Headers.Redact) > 0
+}

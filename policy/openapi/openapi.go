@@ -165,6 +165,10 @@ type Options struct {
 	// MaxDepth is the instance nesting limit of the compiled schemas
 	// (schema.Options.MaxDepth; 0 means schema.DefaultMaxDepth).
 	MaxDepth int
+	// Checkpoint, when set, is called every so often while a large
+	// document compiles, so a host without automatic garbage collection can
+	// collect between steps (see policy.CompileOptions).
+	Checkpoint func()
 }
 
 // Parse parses and validates an OpenAPI 3.0.x or 3.1.x document given as

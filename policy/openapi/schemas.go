@@ -98,6 +98,9 @@ func (c *schemaChecker) schemaFor(ptr string) *schema.Schema {
 	s, err := schema.Compile(root, ptr, c.opts)
 	c.report(err)
 	c.compiled[ptr] = s
+	if cp := c.p.opts.Checkpoint; cp != nil && len(c.compiled)%32 == 0 {
+		cp()
+	}
 	return s
 }
 

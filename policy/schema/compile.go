@@ -560,7 +560,7 @@ func (c *compiler) regexp(loc string, p gjson.Result) *regexp.Regexp {
 		c.errorf(loc, "want a string, got %s", show(p))
 		return nil
 	}
-	re, err := regexp.Compile(p.Str)
+	re, err := compileRegexp(p.Str)
 	if err != nil {
 		msg := err.Error()
 		var se *syntax.Error

@@ -18,7 +18,7 @@ var (
 // here, outside the allocator.
 func enter(hint int) {
 	if depth == 0 {
-		gcStart()
+		gcSetup()
 	}
 	depth++
 	if hint > 0 {

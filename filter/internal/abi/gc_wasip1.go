@@ -56,7 +56,7 @@ var gcState struct {
 	Collections uint64
 }
 
-func gcStart() {
+func gcSetup() {
 	if gcState.started {
 		return
 	}
@@ -74,6 +74,16 @@ func gcMaybe() {
 	if gcState.calls%gcCheckEvery != 0 {
 		return
 	}
+	collectIfGrown()
+}
+
+// Checkpoint collects garbage in the middle of a long callback (compiling
+// a large configuration) when the heap has grown enough; the caller must
+// not be inside the allocator.
+func Checkpoint() { collectIfGrown() }
+
+func collectIfGrown() {
+	gcSetup()
 	metrics.Read(gcState.samples[:1])
 	allocated := gcState.samples[0].Value.Uint64() - gcState.baseAlloc
 	if allocated < max(gcState.live, gcMinHeap) {
