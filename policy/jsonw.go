@@ -2,41 +2,12 @@ package policy
 
 import (
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/apiwarden/apiwarden/policy/internal/jsonw"
 )
 
-// appendJSONString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD
-// so an event line is always valid JSON, whatever a client sent.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c < 0x20 || c == 0x7f:
-				dst = append(dst, '\\', 'u', '0', '0', upperHex[c>>4], upperHex[c&0xf])
-			case c == '<' || c == '>' || c == '&':
-				// Escaped so a log viewer that renders HTML cannot be
-				// fed markup through an event.
-				dst = append(dst, '\\', 'u', '0', '0', upperHex[c>>4], upperHex[c&0xf])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, `\ufffd`...)
-		} else {
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(dst, '"')
-}
+// appendJSONString writes s as a JSON string (see jsonw.AppendString).
+func appendJSONString(dst []byte, s string) []byte { return jsonw.AppendString(dst, s) }
 
 // jsonObject appends "key":value members with the commas right.
 type jsonObject struct {
