@@ -76,7 +76,7 @@ func (s *stream) OnHttpResponseBody(size int, endOfStream bool) (act types.Actio
 		// Over the bound: decide now, never after buffering it all.
 		s.respDone = true
 		s.respBytes = size
-		_, res := s.redactor.Body(nil, make([]byte, s.redactor.MaxBodyBytes()+1), s.respType, s.respEncoding)
+		res := s.redactor.OverLimit()
 		return s.applyResponse(nil, &res)
 	}
 	if !endOfStream {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -115,8 +116,8 @@ func (s *stream) OnHttpRequestBody(size int, endOfStream bool) (act types.Action
 	}
 	// size is what Envoy has buffered so far: refuse as soon as the limit
 	// is crossed, never pass a body half-checked.
-	if limit := s.pol().BodyLimit(&s.req); int64(size) > limit {
-		d := s.pol().CheckBody(&s.req, make([]byte, limit+1))
+	if int64(size) > s.pol().BodyLimit(&s.req) {
+		d := s.pol().BodyTooLarge(&s.req)
 		s.bodyDone = true
 		if d.Verdict == policy.Block {
 			return s.block(&d)
@@ -146,7 +147,7 @@ func (s *stream) checkBody(size int) types.Action {
 		size = int(s.pol().BodyLimit(&s.req)) + 1
 	}
 	body, err := abi.GetHttpRequestBody(0, size)
-	if err != nil && err != types.ErrorStatusNotFound {
+	if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
 		return s.fail("cannot read the request body", err)
 	}
 	d := s.pol().CheckBody(&s.req, body)

@@ -177,6 +177,17 @@ func (p *Policy) BodyLimit(r *Request) int64 {
 	return p.MaxBodyBytes
 }
 
+// BodyTooLarge is the decision for a body that crossed the endpoint's
+// limit; the filter calls it as soon as the buffered size crosses it.
+func (p *Policy) BodyTooLarge(r *Request) Decision {
+	mode := p.Mode
+	if ep := r.Match.Endpoint; ep != nil {
+		mode = ep.Mode
+	}
+	return decide(ReasonBodyTooLarge, "", ActionBlock, mode,
+		"the body exceeds the endpoint's limit of "+strconv.FormatInt(p.BodyLimit(r), 10)+" bytes")
+}
+
 // WantsBody reports whether the request body must be buffered and checked:
 // the matched endpoint declares a schema for the request's content type.
 func (p *Policy) WantsBody(r *Request) bool {
@@ -195,8 +206,8 @@ func (p *Policy) CheckBody(r *Request, body []byte) Decision {
 	if ep == nil {
 		return Allowed
 	}
-	if limit := p.BodyLimit(r); int64(len(body)) > limit {
-		return decide(ReasonBodyTooLarge, "", ActionBlock, ep.Mode, "the body exceeds the endpoint's limit of "+strconv.FormatInt(limit, 10)+" bytes")
+	if int64(len(body)) > p.BodyLimit(r) {
+		return p.BodyTooLarge(r)
 	}
 	b, ok := ep.bodyFor(r.ContentType)
 	if !ok || b == nil {

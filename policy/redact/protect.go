@@ -107,6 +107,13 @@ func (r *Redactor) Body(dst, body []byte, contentType, contentEncoding string) (
 	return r.plainBody(dst, body, contentType)
 }
 
+// OverLimit is the result for a body known to exceed max_body_bytes before
+// it is all buffered (the filter decides as soon as the bound is crossed).
+func (r *Redactor) OverLimit() Result {
+	_, res := r.uninspectable(nil, ReasonOverLimit)
+	return res
+}
+
 func (r *Redactor) uninspectable(body []byte, why Reason) ([]byte, Result) {
 	res := Result{Reason: why}
 	if r.cfg.OverLimit == LimitBlock {
