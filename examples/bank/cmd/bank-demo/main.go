@@ -142,23 +142,36 @@ func runReplay(host *wasmtest.Host, cfg []byte) {
 }
 
 // printLoggedRules counts the security events the module logged (verdict
-// "log": reported, not blocked), per rule.
+// "log": reported, not blocked), per rule: what clients did, then what
+// responses carried.
 func printLoggedRules(host *wasmtest.Host) {
-	counts := map[string]int{}
+	response := map[string]bool{"sensitive-data": true, "undeclared-response-fields": true,
+		"response-size-anomaly": true, "response-not-inspected": true}
+	requests, responses := map[string]int{}, map[string]int{}
 	for _, l := range host.Logs() {
 		var ev struct {
 			Verdict string `json:"apiwarden.verdict"`
 			Rule    string `json:"apiwarden.rule"`
 		}
-		if json.Unmarshal([]byte(l.Message), &ev) == nil && ev.Verdict == "log" {
-			counts[ev.Rule]++
+		if json.Unmarshal([]byte(l.Message), &ev) != nil || ev.Verdict != "log" {
+			continue
+		}
+		if response[ev.Rule] {
+			responses[ev.Rule]++
+		} else {
+			requests[ev.Rule]++
 		}
 	}
-	fmt.Println("\nlogged (let through, reported):")
-	if len(counts) == 0 {
-		fmt.Println("  nothing")
-	}
-	for rule, n := range counts {
-		fmt.Printf("  %-30s %d\n", rule, n)
+	for _, group := range []struct {
+		title  string
+		counts map[string]int
+	}{{"requests logged (let through, reported)", requests}, {"responses protected (redacted or reported)", responses}} {
+		fmt.Printf("\n%s:\n", group.title)
+		if len(group.counts) == 0 {
+			fmt.Println("  nothing")
+		}
+		for rule, n := range group.counts {
+			fmt.Printf("  %-30s %d\n", rule, n)
+		}
 	}
 }
