@@ -71,7 +71,9 @@ func (p *pluginContext) OnPluginStart(size int) types.OnPluginStartStatus {
 			abi.LogCriticalf("apiwarden: cannot read the plugin configuration: %v", err)
 			return types.OnPluginStartStatusFailed
 		}
-		raw = b
+		// b lives in the binding's arena until this callback returns; the
+		// policy must never keep a view of it, so it compiles a copy.
+		raw = append([]byte(nil), b...)
 	}
 	pol, err := policy.CompileWith(raw, policy.CompileOptions{Checkpoint: abi.Checkpoint})
 	if err != nil {
