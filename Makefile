@@ -7,7 +7,7 @@ BENCHTIME ?= 1s
 CONFIG    ?= examples/bank/apiwarden.json
 export GOFLAGS := -mod=mod
 
-.PHONY: all build test run demo bench fuzz lint check-config openapi clean
+.PHONY: all build test run demo bench fuzz lint check-config openapi oci clean
 
 all: build
 
@@ -59,5 +59,10 @@ check-config:
 openapi:
 	$(GO) run ./build/openapi2json -in examples/bank/openapi.yaml -base examples/bank/apiwarden.base.json -out examples/bank/apiwarden.json
 
+# Packages the module as an OCI image layout in build/oci for Istio's
+# WasmPlugin; push it with `crane push build/oci <registry>/apiwarden:<tag>`.
+oci: build
+	$(GO) run ./build/ocipack -in $(WASM) -out build/oci -tag $(or $(TAG),latest)
+
 clean:
-	rm -f build/*.wasm
+	rm -rf build/*.wasm build/oci
