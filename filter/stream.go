@@ -160,6 +160,7 @@ func (s *stream) checkBody(size int) types.Action {
 
 func (s *stream) OnHttpStreamDone() {
 	defer s.recoverInto(nil)
+	defer s.plugin.release(s)
 	if s.admin {
 		return
 	}

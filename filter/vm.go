@@ -42,6 +42,8 @@ type pluginContext struct {
 	// shadow endpoints; flushed to shared data from the tick.
 	inventory *inventory.Inventory
 	known     []inventory.KnownOp
+	// free holds finished streams for reuse.
+	free []*stream
 }
 
 // sizeModel is the response-size model of an operation.
@@ -133,9 +135,30 @@ func (p *pluginContext) NewHttpContext(id uint32) types.HttpContext {
 	if p.policy == nil {
 		return nil
 	}
-	s := &stream{plugin: p, id: id}
+	var s *stream
+	if n := len(p.free); n > 0 {
+		s, p.free = p.free[n-1], p.free[:n-1]
+		req := s.req
+		*s = stream{req: req}
+	} else {
+		s = &stream{}
+	}
+	s.plugin, s.id = p, id
 	s.req.Reset()
 	return s
+}
+
+// maxFreeStreams bounds the streams kept for reuse: a VM serves its streams
+// one callback at a time, so a few cover the concurrent ones.
+const maxFreeStreams = 64
+
+// release returns a finished stream for reuse (its request scratch space
+// included). Envoy calls nothing on a stream after on_log but on_done and
+// on_delete, which do not reach it.
+func (p *pluginContext) release(s *stream) {
+	if len(p.free) < maxFreeStreams {
+		p.free = append(p.free, s)
+	}
 }
 
 // oneLine joins a multi-line error (errors.Join) into one log line.

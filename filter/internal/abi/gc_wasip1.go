@@ -43,7 +43,7 @@ import (
 // when a Go release changes any of this.
 const (
 	gcMinHeap    = 4 << 20
-	gcCheckEvery = 8
+	gcCheckEvery = 32
 )
 
 var gcState struct {
