@@ -65,6 +65,11 @@ func (s *stream) OnHttpResponseBody(size int, endOfStream bool) (act types.Actio
 	if s.replied {
 		return types.ActionContinue
 	}
+	if s.refused {
+		// The rest of a refused body must not leave either.
+		_ = abi.ReplaceHttpResponseBody(nil)
+		return types.ActionContinue
+	}
 	if s.redactor == nil || s.respDone {
 		s.respBytes += size
 		if endOfStream {
@@ -107,7 +112,9 @@ func (s *stream) finishResponse(size int) types.Action {
 	s.respBytes = len(body)
 	s.plugin.metrics.inspected.Record(uint64(len(body)))
 	out, res := s.redactor.Body(nil, body, s.respType, s.respEncoding)
-	return s.applyResponse(out, &res)
+	act := s.applyResponse(out, &res)
+	s.observeSize(s.respBytes)
+	return act
 }
 
 // applyResponse carries out response protection's verdict and reports it.
@@ -126,7 +133,6 @@ func (s *stream) applyResponse(out []byte, res *redact.Result) types.Action {
 		s.plugin.metrics.countDecision(ep, d)
 		s.emit(d, s.status)
 	}
-	s.observeSize(s.respBytes)
 	switch {
 	case blocked:
 		s.refuseResponse(&decisions[0])
@@ -144,8 +150,9 @@ func (s *stream) applyResponse(out []byte, res *redact.Result) types.Action {
 
 // refuseResponse keeps a response that must not leave from leaving. With
 // held headers nothing was sent yet: a 502 problem+json replaces it.
-// Otherwise the headers are gone and the body is replaced by the problem
-// document (the status line the client saw stays the upstream's).
+// Otherwise the headers are gone: the body is replaced by the problem
+// document (the status line the client saw stays the upstream's) and any
+// later chunk by nothing.
 func (s *stream) refuseResponse(d *policy.Decision) {
 	body := policy.AppendProblem(nil, d, s.traceID)
 	if s.holding {
@@ -154,6 +161,7 @@ func (s *stream) refuseResponse(d *policy.Decision) {
 		_ = abi.SendHttpResponse(uint32(d.Status), policy.ProblemHeaders(d, ""), body, -1)
 		return
 	}
+	s.refused = true
 	_ = abi.ReplaceHttpResponseBody(body)
 }
 

@@ -163,3 +163,33 @@ func TestHeldRequestHeadersNeverReachTheUpstreamOfARefusedBody(t *testing.T) {
 		assert.JSONEq(t, `{"from":"ACC-1","to":"ACC-2","amount":1}`, string(good.Upstream.Body))
 	}
 }
+
+// TestOversizedResponseRefusedNeverLeaks: a body over redaction's bound
+// with over_limit "block" is refused as soon as the bound is crossed; with
+// headers already sent (Envoy < 1.35) none of its bytes reach the client,
+// with held headers the client gets a 502 problem+json.
+func TestOversizedResponseRefusedNeverLeaks(t *testing.T) {
+	for _, hold := range []bool{false, true} {
+		var c map[string]any
+		require.NoError(t, json.Unmarshal(bankWithHold(t, hold), &c))
+		red := c["redaction"].(map[string]any)
+		red["max_body_bytes"] = 4096
+		red["over_limit"] = "block"
+		cfg, err := json.Marshal(c)
+		require.NoError(t, err)
+		host := newWasmHost(t, cfg, hold)
+		secret := strings.Repeat(`{"number":"DE89370400440532013000"},`, 400)
+		ex, err := host.RoundTrip(&wasmtest.Request{Method: "GET", Path: "/api/v1/users/42/accounts"},
+			func(*wasmtest.UpstreamRequest) *wasmtest.Response {
+				return &wasmtest.Response{Status: 200, Headers: [][2]string{{"content-type", "application/json"}},
+					Body: []byte(`{"accounts":[` + secret + `{}]}`), ChunkSize: 1024}
+			})
+		require.NoError(t, err)
+		require.NoError(t, ex.Trapped)
+		assert.NotContains(t, string(ex.Response.Body), "DE89370400440532013000", "hold=%v", hold)
+		assert.Contains(t, string(ex.Response.Body), "response-not-inspected")
+		if hold {
+			assert.Equal(t, 502, ex.Response.Status)
+		}
+	}
+}

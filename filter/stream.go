@@ -49,6 +49,9 @@ type stream struct {
 	holding bool
 	// admin: the stream was answered by the admin endpoint.
 	admin bool
+	// refused: the response body was refused after its headers left; the
+	// chunks still to come are dropped.
+	refused bool
 }
 
 func (s *stream) pol() *policy.Policy { return s.plugin.policy }
