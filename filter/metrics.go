@@ -18,6 +18,10 @@ type metrics struct {
 	// and the sizes of the bodies inspected.
 	redacted  []abi.MetricCounter
 	detectors [redact.NumDetectors]abi.MetricCounter
+	// detectorsByOp counts detector hits per endpoint (nil rows for
+	// endpoints no detector applies to; nil when the configuration would
+	// define more than maxDetectorMetrics of them).
+	detectorsByOp [][redact.NumDetectors]abi.MetricCounter
 	inspected abi.MetricHistogram
 	// byRule[rule id][verdict] for log and block decisions.
 	byRule map[string]*[3]abi.MetricCounter
@@ -53,6 +57,7 @@ func defineMetrics(p *policy.Policy) *metrics {
 	for d := redact.Detector(0); d < redact.NumDetectors; d++ {
 		m.detectors[d] = abi.DefineCounterMetric(p.Name + ".detector." + d.String())
 	}
+	m.defineDetectorsByOp(p)
 	m.inspected = abi.DefineHistogramMetric(p.Name + ".inspected_body_bytes")
 	m.byRule = map[string]*[3]abi.MetricCounter{}
 	for _, id := range p.RuleIDs() {
@@ -74,6 +79,30 @@ func (m *metrics) countDecision(ep *policy.Endpoint, d *policy.Decision) {
 	}
 }
 
+// maxDetectorMetrics bounds the per-endpoint detector counters: Envoy
+// keeps every stat for the life of the process, and a 2,000-operation API
+// with eight detectors would define 16,000. Beyond the bound only the
+// totals per detector are kept (events still name the operation).
+const maxDetectorMetrics = 4096
+
+func (m *metrics) defineDetectorsByOp(p *policy.Policy) {
+	var ops []*policy.Endpoint
+	for _, ep := range p.Endpoints {
+		if ep.Redactor != nil && len(p.Redaction.Detectors) > 0 && p.Redaction.AppliesTo(ep.ID) {
+			ops = append(ops, ep)
+		}
+	}
+	if len(ops) == 0 || len(ops)*int(redact.NumDetectors) > maxDetectorMetrics {
+		return
+	}
+	m.detectorsByOp = make([][redact.NumDetectors]abi.MetricCounter, len(m.byOp))
+	for _, ep := range ops {
+		for d := redact.Detector(0); d < redact.NumDetectors; d++ {
+			m.detectorsByOp[ep.Index][d] = abi.DefineCounterMetric(p.Name + ".detector." + d.String() + "." + ep.ID)
+		}
+	}
+}
+
 func (m *metrics) countRedaction(ep *policy.Endpoint, res *redact.Result) {
 	row := len(m.byOp) - 1
 	if ep != nil {
@@ -85,6 +114,9 @@ func (m *metrics) countRedaction(ep *policy.Endpoint, res *redact.Result) {
 	for d := redact.Detector(0); d < redact.NumDetectors; d++ {
 		if n := res.Report.Count(d); n > 0 {
 			m.detectors[d].Increment(uint64(n))
+			if m.detectorsByOp != nil {
+				m.detectorsByOp[row][d].Increment(uint64(n))
+			}
 		}
 	}
 }

@@ -89,6 +89,9 @@ func TestResponseProtection(t *testing.T) {
 			n, ok := host.Metric("wasmcustom.apiwarden.redacted.list_accounts")
 			assert.True(t, ok)
 			assert.EqualValues(t, 1, n)
+			n, ok = host.Metric("wasmcustom.apiwarden.detector.email.list_accounts")
+			assert.True(t, ok)
+			assert.EqualValues(t, 1, n, "detector hits per endpoint")
 		})
 	}
 }
