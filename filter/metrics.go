@@ -22,7 +22,7 @@ type metrics struct {
 	// endpoints no detector applies to; nil when the configuration would
 	// define more than maxDetectorMetrics of them).
 	detectorsByOp [][redact.NumDetectors]abi.MetricCounter
-	inspected abi.MetricHistogram
+	inspected     abi.MetricHistogram
 	// byRule[rule id][verdict] for log and block decisions.
 	byRule map[string]*[3]abi.MetricCounter
 }
