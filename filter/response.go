@@ -33,6 +33,9 @@ func (s *stream) OnHttpResponseHeaders(_ int, endOfStream bool) (act types.Actio
 	}
 	hdrs, err := abi.GetHttpResponseHeaders()
 	if err != nil {
+		// Without the headers content-length cannot be fixed: leave the
+		// body alone rather than send a rewritten one with a stale length.
+		s.redactor = nil
 		return types.ActionContinue
 	}
 	h := policy.Headers(hdrs)

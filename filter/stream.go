@@ -32,6 +32,8 @@ type stream struct {
 	wantBody bool
 	// bodyDone: the body was checked (or refused).
 	bodyDone bool
+	// reqBytes counts a request body streamed without buffering.
+	reqBytes int64
 	// replied: this stream answered locally; the response callbacks that
 	// Envoy runs for our own reply must not be treated as upstream traffic.
 	replied  bool
@@ -89,10 +91,15 @@ func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) (act types.Action
 		return s.block(&d)
 	}
 	s.record(&d)
-	if sd, ok := s.checkSequence(); ok && sd.Verdict == policy.Block {
-		return s.block(&sd)
-	}
 	s.wantBody = r.HasBody && s.pol().WantsBody(r)
+	if !s.wantBody {
+		// A request whose body is checked becomes a step of its session
+		// only once the body passes (checkBody): a refused request must not
+		// satisfy a "requires" rule nor count as a repetition.
+		if sd, ok := s.checkSequence(); ok && sd.Verdict == policy.Block {
+			return s.block(&sd)
+		}
+	}
 	if s.pol().RedactorFor(r.Match.Endpoint) != nil {
 		// Ask for an uncompressed answer so response protection reads it
 		// directly; a compressed one is still decompressed within bounds.
@@ -114,7 +121,21 @@ func header(h policy.Headers, name string) string {
 
 func (s *stream) OnHttpRequestBody(size int, endOfStream bool) (act types.Action) {
 	defer s.recoverInto(&act)
-	if s.replied || !s.wantBody || s.bodyDone {
+	if s.replied || s.bodyDone {
+		return types.ActionContinue
+	}
+	if !s.wantBody {
+		// Not buffered: each call reports its own chunk. The limit holds
+		// whether or not the client declared a content-length.
+		s.reqBytes += int64(size)
+		if s.reqBytes > s.pol().BodyLimit(&s.req) {
+			s.bodyDone = true
+			d := s.pol().BodyTooLarge(&s.req)
+			if d.Verdict == policy.Block {
+				return s.block(&d)
+			}
+			s.record(&d)
+		}
 		return types.ActionContinue
 	}
 	// size is what Envoy has buffered so far: refuse as soon as the limit
@@ -158,6 +179,9 @@ func (s *stream) checkBody(size int) types.Action {
 		return s.block(&d)
 	}
 	s.record(&d)
+	if sd, ok := s.checkSequence(); ok && sd.Verdict == policy.Block {
+		return s.block(&sd)
+	}
 	return types.ActionContinue
 }
 

@@ -425,12 +425,16 @@ func (p *Policy) parseEndpointRequest(n cfg.Node, ep *Endpoint) {
 	} else if bodySchema == nil {
 		types = nil
 	}
+	jsonCapable := false
 	for _, mt := range types {
-		b := &Body{MediaType: mt, JSON: isJSONMediaType(mt)}
-		if b.JSON {
-			b.Schema = bodySchema
-		}
+		b := &Body{MediaType: mt, JSON: isJSONMediaType(mt), Schema: bodySchema}
+		jsonCapable = jsonCapable || b.JSON || mt == "*/*" || mt == "application/*"
 		ep.Bodies = append(ep.Bodies, b)
+	}
+	if bodySchema != nil && !jsonCapable {
+		if v, ok := n.Get("content_types"); ok {
+			v.Errorf("body_schema validates JSON bodies: want a JSON media type (application/json, application/*+json, application/* or */*)")
+		}
 	}
 	if v, ok := n.Get("parameters"); ok {
 		if items, ok := v.Array(); ok {

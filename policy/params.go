@@ -177,6 +177,11 @@ func checkParam(p *Param, values []string, scratch []byte, sv []schema.Violation
 		}
 		return out, scratch
 	}
+	if len(values) > 1 && p.Kind != "array" {
+		// Servers disagree on which copy of a repeated parameter they use
+		// (first, last, all): a single-valued parameter must come once.
+		return append(out, Violation{In: p.In, Name: p.Name, Keyword: "maxItems", Message: "parameter given more than once"}), scratch
+	}
 	if p.Schema == nil {
 		return out, scratch
 	}
@@ -187,8 +192,9 @@ func checkParam(p *Param, values []string, scratch []byte, sv []schema.Violation
 	return out, scratch
 }
 
-// cookieValue finds a cookie in a Cookie header ("a=1; b=2").
-func cookieValue(header, name string) (string, bool) {
+// appendCookieValues appends every value of a cookie in a Cookie header
+// ("a=1; b=2").
+func appendCookieValues(dst []string, header, name string) []string {
 	for header != "" {
 		var part string
 		if i := strings.IndexByte(header, ';'); i >= 0 {
@@ -198,8 +204,8 @@ func cookieValue(header, name string) (string, bool) {
 		}
 		part = strings.TrimSpace(part)
 		if k, v, ok := strings.Cut(part, "="); ok && k == name {
-			return strings.Trim(v, `"`), true
+			dst = append(dst, strings.Trim(v, `"`))
 		}
 	}
-	return "", false
+	return dst
 }

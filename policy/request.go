@@ -84,7 +84,7 @@ func (p *Policy) CheckHead(r *Request) Decision {
 		r.values = append(r.values[:0], v)
 		r.viol, r.scratch = checkParam(prm, r.values, r.scratch, r.sviol, r.viol)
 	}
-	if ep.declaresParams || len(ep.Query) > 0 {
+	if ep.declaresParams || len(ep.Query) > 0 || ep.UnknownQuery != ActionAllow {
 		var ok bool
 		r.query, ok = parseQuery(query, r.query[:0])
 		if !ok {
@@ -110,17 +110,20 @@ func (p *Policy) CheckHead(r *Request) Decision {
 	}
 	for _, prm := range ep.Headers {
 		r.values = r.values[:0]
-		if v, ok := r.Headers.Get(prm.Name); ok {
-			r.values = append(r.values, v)
+		for _, kv := range r.Headers {
+			if kv[0] == prm.Name {
+				r.values = append(r.values, kv[1])
+			}
 		}
 		r.viol, r.scratch = checkParam(prm, r.values, r.scratch, r.sviol, r.viol)
 	}
 	if len(ep.Cookies) > 0 {
-		header, _ := r.Headers.Get("cookie")
 		for _, prm := range ep.Cookies {
 			r.values = r.values[:0]
-			if v, ok := cookieValue(header, prm.Name); ok {
-				r.values = append(r.values, v)
+			for _, kv := range r.Headers {
+				if kv[0] == "cookie" {
+					r.values = appendCookieValues(r.values, kv[1], prm.Name)
+				}
 			}
 			r.viol, r.scratch = checkParam(prm, r.values, r.scratch, r.sviol, r.viol)
 		}
@@ -196,7 +199,7 @@ func (p *Policy) WantsBody(r *Request) bool {
 		return false
 	}
 	b, ok := ep.bodyFor(r.ContentType)
-	return ok && b != nil && (b.Schema != nil || b.JSON)
+	return ok && b != nil && isJSONMediaType(mediaType(r.ContentType)) && (b.Schema != nil || b.JSON)
 }
 
 // CheckBody validates a complete request body against the endpoint's
@@ -210,7 +213,9 @@ func (p *Policy) CheckBody(r *Request, body []byte) Decision {
 		return p.BodyTooLarge(r)
 	}
 	b, ok := ep.bodyFor(r.ContentType)
-	if !ok || b == nil {
+	if !ok || b == nil || !isJSONMediaType(mediaType(r.ContentType)) {
+		// Only JSON bodies are validated; a form or binary body of an
+		// accepted type passes (its size is still enforced).
 		return Allowed
 	}
 	if len(body) == 0 {
@@ -221,7 +226,7 @@ func (p *Policy) CheckBody(r *Request, body []byte) Decision {
 		}
 		return Allowed
 	}
-	if b.JSON && !gjson.ValidBytes(body) {
+	if !gjson.ValidBytes(body) {
 		return decide(ReasonInvalidJSON, "", ActionBlock, ep.Mode, "the body is not valid JSON")
 	}
 	if b.Schema == nil {

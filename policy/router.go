@@ -97,6 +97,14 @@ func parseTemplate(tpl string) ([]segment, []string, error) {
 	if norm != tpl && !strings.ContainsAny(tpl, "{}") {
 		return nil, nil, fmt.Errorf("path template %q is not in normal form (want %q)", tpl, norm)
 	}
+	if strings.ContainsAny(tpl, "{}") {
+		// The literal parts must be in normal form too, or the template can
+		// never match a normalised path.
+		probe := templateProbe(tpl)
+		if n2, _, err := NormalizePath(probe); err != nil || n2 != probe {
+			return nil, nil, fmt.Errorf("path template %q is not in normal form (no '.', '..', '//', trailing '/' or percent-encoded unreserved characters)", tpl)
+		}
+	}
 	var segs []segment
 	var names []string
 	for _, raw := range strings.Split(strings.TrimPrefix(tpl, "/"), "/") {
@@ -331,6 +339,10 @@ func (e *patternEdge) capture(seg string, m *Match) bool {
 	body := seg[len(first) : len(seg)-len(last)]
 	n := m.nparams
 	for i := 1; i < len(e.lits)-1; i++ {
+		if body == "" {
+			m.nparams = n
+			return false
+		}
 		j := strings.Index(body[1:], e.lits[i])
 		if j < 0 {
 			m.nparams = n
@@ -347,4 +359,27 @@ func (e *patternEdge) capture(seg string, m *Match) bool {
 	m.params[m.nparams] = body
 	m.nparams++
 	return true
+}
+
+// templateProbe replaces every {parameter} with a plain value, so the
+// literal parts of a template can be checked for normal form.
+func templateProbe(tpl string) string {
+	var b strings.Builder
+	depth := 0
+	for i := 0; i < len(tpl); i++ {
+		switch c := tpl[i]; {
+		case c == '{':
+			if depth == 0 {
+				b.WriteByte('p')
+			}
+			depth++
+		case c == '}':
+			if depth > 0 {
+				depth--
+			}
+		case depth == 0:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

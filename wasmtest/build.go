@@ -26,7 +26,14 @@ func BuildModule(pkgDir, out string) error {
 	if err := os.MkdirAll(filepath.Dir(absOut), 0o755); err != nil {
 		return fmt.Errorf("wasmtest: build %s: %w", pkgDir, err)
 	}
-	tmp := absOut + ".tmp"
+	// A unique temporary name: test binaries of several packages may build
+	// the same module at once (go test ./... runs them in parallel).
+	f, err := os.CreateTemp(filepath.Dir(absOut), filepath.Base(absOut)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("wasmtest: build %s: %w", pkgDir, err)
+	}
+	tmp := f.Name()
+	_ = f.Close()
 	cmd := exec.Command(goBin, "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-checklinkname=0", "-o", tmp, ".")
 	cmd.Dir = pkgDir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")

@@ -1,0 +1,88 @@
+package policy
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Regression tests for the findings of the code review.
+
+func TestPartialTemplatesNeverPanic(t *testing.T) {
+	p := compileEndpoints(t, ep("day", "GET", "/reports/{year}-{month}-{day}"), ep("three", "GET", "/x/{a}.{b}.{c}"))
+	for _, path := range []string{"/reports/2024-", "/reports/2024-/anything", "/reports/-", "/x/b-ax.", "/x/..."} {
+		assert.NotPanics(t, func() { route(p, "GET", path) }, path)
+	}
+	got, m := route(p, "GET", "/reports/2024-11-21")
+	assert.Equal(t, "day", got)
+	assert.Equal(t, []string{"2024", "11", "21"}, []string{m.Param(0), m.Param(1), m.Param(2)})
+}
+
+func TestRepeatedSingleValuedParametersAreRefused(t *testing.T) {
+	p, err := Compile([]byte(`{"endpoints":[{"id":"items","method":"GET","path":"/items","request":{"parameters":[
+	  {"name":"limit","in":"query","schema":{"type":"integer","maximum":100}},
+	  {"name":"x-role","in":"header","schema":{"enum":["user"]}},
+	  {"name":"sid","in":"cookie","schema":{"type":"string"}}]}}]}`))
+	require.NoError(t, err)
+	cases := []struct {
+		target string
+		hdr    [][2]string
+		reason Reason
+	}{
+		{"/items?limit=1", nil, ReasonNone},
+		{"/items?limit=1&limit=1000", nil, ReasonInvalidParameter},
+		{"/items?limit=1&%6cimit=1000", nil, ReasonInvalidParameter},
+		{"/items", [][2]string{{"x-role", "user"}, {"x-role", "admin"}}, ReasonInvalidParameter},
+		{"/items", [][2]string{{"cookie", "sid=a; sid=b"}}, ReasonInvalidParameter},
+		{"/items", [][2]string{{"cookie", "sid=a"}, {"cookie", "sid=b"}}, ReasonInvalidParameter},
+	}
+	for _, c := range cases {
+		_, d := head(p, "GET", c.target, c.hdr...)
+		assert.Equal(t, c.reason, d.Reason, "%s %v", c.target, c.hdr)
+	}
+}
+
+func TestUnknownQueryBlockWithoutDeclaredParameters(t *testing.T) {
+	p, err := Compile([]byte(`{"endpoints":[{"id":"a","method":"GET","path":"/a","request":{"unknown_query":"block"}}]}`))
+	require.NoError(t, err)
+	_, d := head(p, "GET", "/a?debug=1")
+	assert.Equal(t, ReasonUnknownParameter, d.Reason)
+	_, d = head(p, "GET", "/a")
+	assert.True(t, d.IsAllow())
+}
+
+func TestTemplatesMustBeInNormalForm(t *testing.T) {
+	for _, tpl := range []string{"/a/./{x}", "/a/%7euser/{x}", "/a/../b/{x}", "/a//{x}", "/a/{x}/"} {
+		_, err := Compile([]byte(`{"endpoints":[` + ep("a", "GET", tpl) + `]}`))
+		assert.Error(t, err, tpl)
+	}
+}
+
+func TestBodySchemaNeedsAJSONMediaType(t *testing.T) {
+	_, err := Compile([]byte(`{"endpoints":[{"id":"a","method":"POST","path":"/a","request":{"content_types":["text/plain"],"body_schema":{"type":"object"}}}]}`))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "endpoints[0].request.content_types: body_schema validates JSON bodies")
+	p, err := Compile([]byte(`{"endpoints":[{"id":"a","method":"POST","path":"/a","request":{"content_types":["application/*"],"body_schema":{"type":"object","required":["x"]}}}]}`))
+	require.NoError(t, err)
+	r := &Request{}
+	r.Reset()
+	r.Method, r.Target, r.HasBody = "POST", "/a", true
+	r.Headers = Headers{{"content-type", "application/json"}}
+	require.True(t, p.CheckHead(r).IsAllow())
+	assert.Equal(t, ReasonSchema, p.CheckBody(r, []byte(`{}`)).Reason, "a JSON body matched by a wildcard is validated")
+}
+
+func TestFormBodiesAreNotValidatedAsJSON(t *testing.T) {
+	p, err := Compile([]byte(`{"openapi":{"openapi":"3.0.3","info":{"title":"x","version":"1"},"paths":{"/login":{"post":{
+	  "requestBody":{"content":{"application/x-www-form-urlencoded":{"schema":{"type":"object","properties":{"user":{"type":"string"}}}}}},
+	  "responses":{"200":{"description":"ok"}}}}}}}`))
+	require.NoError(t, err)
+	r := &Request{}
+	r.Reset()
+	r.Method, r.Target, r.HasBody = "POST", "/login", true
+	r.Headers = Headers{{"content-type", "application/x-www-form-urlencoded"}}
+	require.True(t, p.CheckHead(r).IsAllow())
+	assert.False(t, p.WantsBody(r))
+	assert.True(t, p.CheckBody(r, []byte("user=alice")).IsAllow())
+}
