@@ -74,6 +74,10 @@ func defineMetrics(p *policy.Policy) *metrics {
 // per rule.
 func (m *metrics) countDecision(ep *policy.Endpoint, d *policy.Decision) {
 	m.count(ep, d.Verdict)
+	m.countRule(d)
+}
+
+func (m *metrics) countRule(d *policy.Decision) {
 	if c := m.byRule[d.Rule]; c != nil {
 		c[d.Verdict].Increment(1)
 	}

@@ -91,6 +91,15 @@ func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) (act types.Action
 		return s.block(&d)
 	}
 	s.record(&d)
+	if f := r.Findings(); len(f) > 1 {
+		// Monitor mode: report every check that fired, not only the worst
+		// (the request itself is counted once, by record).
+		for i := range f {
+			if f[i].Rule != d.Rule {
+				s.report(&f[i])
+			}
+		}
+	}
 	s.wantBody = r.HasBody && s.pol().WantsBody(r)
 	if !s.wantBody {
 		// A request whose body is checked becomes a step of its session
@@ -204,6 +213,13 @@ func (s *stream) record(d *policy.Decision) {
 	}
 	s.decision = policy.Worse(s.decision, *d)
 	s.plugin.metrics.countDecision(s.req.Match.Endpoint, d)
+	s.emit(d, 0)
+}
+
+// report is record for a further finding of a request already counted:
+// its rule counter and its event, not a second request.
+func (s *stream) report(d *policy.Decision) {
+	s.plugin.metrics.countRule(d)
 	s.emit(d, 0)
 }
 

@@ -35,6 +35,10 @@ type Request struct {
 	Match       Match
 	ContentType string
 
+	// findings are every check that fired, worst or not: in monitor mode
+	// each is reported, so switching to enforce holds no surprise.
+	findings []Decision
+
 	query   []queryPair
 	values  []string
 	scratch []byte
@@ -44,7 +48,8 @@ type Request struct {
 
 // Reset prepares a Request for reuse.
 func (r *Request) Reset() {
-	*r = Request{query: r.query[:0], values: r.values[:0], scratch: r.scratch[:0], viol: r.viol[:0], sviol: r.sviol[:0], ContentLength: -1}
+	*r = Request{query: r.query[:0], values: r.values[:0], scratch: r.scratch[:0], viol: r.viol[:0], sviol: r.sviol[:0],
+		findings: r.findings[:0], ContentLength: -1}
 	if r.sviol == nil {
 		r.sviol = make([]schema.Violation, 0, 4)
 	}
@@ -103,7 +108,7 @@ func (p *Policy) CheckHead(r *Request) Decision {
 				if name, found := firstUnknown(ep, r.query); found {
 					u := decide(ReasonUnknownParameter, "", ep.UnknownQuery, ep.Mode, "the query carries a parameter the endpoint does not declare")
 					u.Violations = []Violation{{In: "query", Name: name, Keyword: "additionalParameters", Message: "undeclared query parameter"}}
-					d = Worse(d, u)
+					d = r.note(d, u)
 				}
 			}
 		}
@@ -131,26 +136,38 @@ func (p *Policy) CheckHead(r *Request) Decision {
 	if len(r.viol) > 0 {
 		bad := decide(ReasonInvalidParameter, "", ActionBlock, ep.Mode, "request parameters do not match the endpoint's definition")
 		bad.Violations = clipViolations(r.viol)
-		d = Worse(d, bad)
+		d = r.note(d, bad)
 	}
 
 	// Body, as far as the headers tell.
 	hasBody := r.HasBody || r.ContentLength > 0
 	if hasBody && len(ep.Bodies) > 0 {
 		if _, ok := ep.bodyFor(r.ContentType); !ok {
-			d = Worse(d, decide(ReasonUnsupportedMediaType, "", ActionBlock, ep.Mode, "the endpoint does not accept this content type"))
+			d = r.note(d, decide(ReasonUnsupportedMediaType, "", ActionBlock, ep.Mode, "the endpoint does not accept this content type"))
 		}
 	}
 	if limit := p.BodyLimit(r); r.ContentLength > limit {
-		d = Worse(d, decide(ReasonBodyTooLarge, "", ActionBlock, ep.Mode, "the declared body length exceeds the endpoint's limit of "+strconv.FormatInt(limit, 10)+" bytes"))
+		d = r.note(d, decide(ReasonBodyTooLarge, "", ActionBlock, ep.Mode, "the declared body length exceeds the endpoint's limit of "+strconv.FormatInt(limit, 10)+" bytes"))
 	}
 	if !hasBody && ep.BodyRequired {
 		miss := decide(ReasonSchema, "", ActionBlock, ep.Mode, "the endpoint requires a request body")
 		miss.Violations = []Violation{{In: "body", Keyword: "required", Message: "request body is required"}}
-		d = Worse(d, miss)
+		d = r.note(d, miss)
 	}
 	return d
 }
+
+// note records a check that fired and returns the worse of the two.
+func (r *Request) note(d, found Decision) Decision {
+	if found.Verdict != Allow {
+		r.findings = append(r.findings, found)
+	}
+	return Worse(d, found)
+}
+
+// Findings lists every check CheckHead found, in check order (the returned
+// decision is the worst of them).
+func (r *Request) Findings() []Decision { return r.findings }
 
 func firstUnknown(ep *Endpoint, q []queryPair) (string, bool) {
 next:

@@ -86,3 +86,20 @@ func TestFormBodiesAreNotValidatedAsJSON(t *testing.T) {
 	assert.False(t, p.WantsBody(r))
 	assert.True(t, p.CheckBody(r, []byte("user=alice")).IsAllow())
 }
+
+func TestMonitorModeReportsEveryFinding(t *testing.T) {
+	p, err := Compile([]byte(`{"mode":"monitor","endpoints":[{"id":"a","method":"POST","path":"/a","request":{"unknown_query":"log",
+	  "content_types":["application/json"],"parameters":[{"name":"n","in":"query","schema":{"type":"integer"}}]}}]}`))
+	require.NoError(t, err)
+	r := &Request{}
+	r.Reset()
+	r.Method, r.Target, r.HasBody = "POST", "/a?x=1&n=abc", true
+	r.Headers = Headers{{"content-type", "text/plain"}}
+	d := p.CheckHead(r)
+	assert.Equal(t, Log, d.Verdict)
+	var reasons []Reason
+	for _, f := range r.Findings() {
+		reasons = append(reasons, f.Reason)
+	}
+	assert.ElementsMatch(t, []Reason{ReasonUnknownParameter, ReasonInvalidParameter, ReasonUnsupportedMediaType}, reasons)
+}
