@@ -206,6 +206,8 @@ func CompileWith(raw []byte, opts CompileOptions) (*Policy, error) {
 	}
 	if n, ok := root.Get("openapi"); ok {
 		p.addOpenAPI(n, root, defaultUnknownQuery, opts.Checkpoint)
+	} else if v, ok := root.Get("openapi_base_path"); ok {
+		v.Errorf(`only meaningful with an "openapi" document`)
 	}
 	if n, ok := root.Get("endpoints"); ok {
 		if items, ok := n.Array(); ok {

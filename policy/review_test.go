@@ -103,3 +103,9 @@ func TestMonitorModeReportsEveryFinding(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []Reason{ReasonUnknownParameter, ReasonInvalidParameter, ReasonUnsupportedMediaType}, reasons)
 }
+
+func TestOpenAPIBasePathWithoutDocument(t *testing.T) {
+	_, err := Compile([]byte(`{"openapi_base_path":"/v2"}`))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `openapi_base_path: only meaningful with an "openapi" document`)
+}
