@@ -194,3 +194,31 @@ func BenchmarkLinearScan2000(b *testing.B) {
 		}
 	}
 }
+
+// FuzzRoute compiles arbitrary templates and routes arbitrary paths: never
+// a panic, and a match never captures an empty parameter.
+func FuzzRoute(f *testing.F) {
+	f.Add("/reports/{y}-{m}-{d}", "/reports/2024-")
+	f.Add("/x/{a}.{b}.{c}", "/x/b-ax.")
+	f.Add("/f/{name}.{ext}", "/f/a.b.json")
+	f.Fuzz(func(t *testing.T, tpl, path string) {
+		p, err := Compile([]byte(`{"endpoints":[` + ep("a", "GET", tpl) + `]}`))
+		if err != nil {
+			return
+		}
+		norm, _, err := NormalizePath(path)
+		if err != nil {
+			return
+		}
+		var m Match
+		p.router.match("GET", norm, &m)
+		if m.Endpoint == nil {
+			return
+		}
+		for i := 0; i < m.NumParams(); i++ {
+			if m.Param(i) == "" {
+				t.Fatalf("%q on %q: empty parameter %d", norm, tpl, i)
+			}
+		}
+	})
+}
