@@ -42,7 +42,7 @@ func (s *stream) checkSequence() (policy.Decision, bool) {
 	}
 	var blocking policy.Decision
 	for i := range res.Hits {
-		d := s.pol().SequenceDecision(&res.Hits[i])
+		d := s.pol().SequenceDecision(&res.Hits[i], ep)
 		if d.Verdict == policy.Block {
 			if blocking.Verdict != policy.Block {
 				blocking = d

@@ -3,6 +3,8 @@ package policy
 import (
 	"testing"
 
+	"github.com/apiwarden/apiwarden/policy/sequence"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -108,4 +110,20 @@ func TestOpenAPIBasePathWithoutDocument(t *testing.T) {
 	_, err := Compile([]byte(`{"openapi_base_path":"/v2"}`))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `openapi_base_path: only meaningful with an "openapi" document`)
+}
+
+func TestSequenceRulesFollowTheEndpointMode(t *testing.T) {
+	p, err := Compile([]byte(`{"endpoints":[{"id":"a","method":"GET","path":"/a","mode":"monitor"},{"id":"b","method":"GET","path":"/b"}],
+	  "sequences":{"rules":[{"id":"r","endpoint":"a","requires":["b"],"action":"block"},
+	                        {"id":"e","endpoint":"a","requires":["b"],"action":"block","mode":"enforce"}]}}`))
+	require.NoError(t, err)
+	inherit := &p.Sequences.Rules[0]
+	explicit := &p.Sequences.Rules[1]
+	hit := func(r *sequence.Rule) *sequence.Hit {
+		return &sequence.Hit{Rule: r.ID, Kind: r.Kind, Action: r.Action, Mode: r.Mode}
+	}
+	a := p.endpointByID("a")
+	assert.Equal(t, Log, p.SequenceDecision(hit(inherit), a).Verdict, "the endpoint is in monitor mode")
+	assert.Equal(t, Block, p.SequenceDecision(hit(explicit), a).Verdict, "a rule's own mode wins")
+	assert.Equal(t, Block, p.SequenceDecision(hit(inherit), p.endpointByID("b")).Verdict)
 }

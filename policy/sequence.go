@@ -13,16 +13,22 @@ func (p *Policy) SequenceMode() sequence.Mode {
 // SequenceDecision turns one rule hit of the sequence engine into a
 // decision: a forbidden order is a 403, an improbable one too; the evidence
 // (prior operations and their ages, never a session key) goes into the
-// event.
-func (p *Policy) SequenceDecision(h *sequence.Hit) Decision {
+// event. A rule without its own mode takes the mode of the endpoint it
+// fired on (ep, nil for the global mode), so an endpoint in monitor mode
+// is only ever reported.
+func (p *Policy) SequenceDecision(h *sequence.Hit, ep *Endpoint) Decision {
 	reason := ReasonSequence
 	detail := "the request does not follow the order real clients use"
 	if h.Kind == sequence.KindAnomaly {
 		reason = ReasonAnomaly
 		detail = "the session's recent requests are improbable"
 	}
+	inherited := p.SequenceMode()
+	if ep != nil && ep.Mode == Monitor {
+		inherited = sequence.ModeMonitor
+	}
 	mode := Enforce
-	if h.Mode.Effective(p.SequenceMode()) == sequence.ModeMonitor {
+	if h.Mode.Effective(inherited) == sequence.ModeMonitor {
 		mode = Monitor
 	}
 	action := ActionLog
