@@ -26,10 +26,6 @@ func (s hostStore) Get(key string) ([]byte, uint32, bool, error) {
 
 func (hostStore) Set(string, []byte, uint32) error { return fmt.Errorf("read-only") }
 
-type hdrs [][2]string
-
-func (h hdrs) Get(name string) string { return header(policy.Headers(h), name) }
-
 // TestEightVMsShareSessionHistories interleaves concurrent requests of the
 // same sessions over 8 worker VMs. Every request must land in its session's
 // history (no lost update), and every rule must see the history the request
@@ -85,7 +81,7 @@ func TestEightVMsShareSessionHistories(t *testing.T) {
 	for s := 0; s < sessions; s++ {
 		sid := fmt.Sprintf("session-%d", s)
 		assert.Equal(t, perSession-maxConsecutiv, blocked[sid], "%s: rules saw a stale history", sid)
-		key, _ := sess.Key(hdrs{{"x-session-id", sid}}, "")
+		key, _ := sess.Key(headerGetter{{"x-session-id", sid}}, "")
 		h, err := sess.Load(hostStore{host}, key, time.Now())
 		require.NoError(t, err)
 		assert.Len(t, h.Entries, perSession, "%s: a history entry was lost", sid)

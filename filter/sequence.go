@@ -12,7 +12,7 @@ import (
 // headerGetter adapts the request's header list to the session package.
 type headerGetter policy.Headers
 
-func (h headerGetter) Get(name string) string { return header(policy.Headers(h), name) }
+func (h headerGetter) Get(name string) string { return policy.Headers(h).Value(name) }
 
 // checkSequence records the request in its session's history (shared
 // data, compare-and-swap) and evaluates the sequence rules against the

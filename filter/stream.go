@@ -81,7 +81,7 @@ func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) (act types.Action
 	defer func() { r.Headers = nil }()
 
 	d := s.pol().CheckHead(r)
-	if res, ad, ok := s.pol().AdminRequest(r.Method, r.Match.Path, header(r.Headers, "authorization")); ok {
+	if res, ad, ok := s.pol().AdminRequest(r.Method, r.Match.Path, r.Headers.Value("authorization")); ok {
 		return s.serveAdmin(res, &ad)
 	}
 	if r.Match.Endpoint == nil && d.Reason != policy.ReasonInvalidPath {
@@ -121,11 +121,6 @@ func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) (act types.Action
 		return types.ActionPause
 	}
 	return types.ActionContinue
-}
-
-func header(h policy.Headers, name string) string {
-	v, _ := h.Get(name)
-	return v
 }
 
 func (s *stream) OnHttpRequestBody(size int, endOfStream bool) (act types.Action) {
@@ -268,7 +263,7 @@ func (s *stream) startTrace() {
 	h := s.req.Headers
 	var rnd [32]byte
 	randomBytes(rnd[:])
-	in, src := s.pol().Trace.Incoming(header(h, "traceparent"), header(h, "tracestate"), header(h, "b3"), [24]byte(rnd[:24]))
+	in, src := s.pol().Trace.Incoming(h.Value("traceparent"), h.Value("tracestate"), h.Value("b3"), [24]byte(rnd[:24]))
 	if src == trace.SourceNone {
 		return
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/apiwarden/apiwarden/policy/sequence"
 	"github.com/apiwarden/apiwarden/policy/session"
 	"github.com/apiwarden/apiwarden/policy/trace"
-	"github.com/tidwall/gjson"
 )
 
 // Policy is a compiled configuration. It is immutable after Compile and
@@ -523,77 +522,6 @@ func (p *Policy) compileSchema(n cfg.Node, root []byte, at string) *schema.Schem
 	}
 	p.schemaCache[key] = s
 	return s
-}
-
-// SchemaKinds peeks at a schema's primary "type" (and its items' type),
-// following local $refs, so a parameter's text can be turned into the
-// right JSON before validation.
-func SchemaKinds(root []byte, at string) (kind, itemKind string) {
-	s := resolveRefs(root, pointerToGJSON(at))
-	kind = primaryType(s)
-	if kind == "array" {
-		itemKind = primaryType(resolveRefs(root, joinGJSON(pointerToGJSON(at), "items")))
-	}
-	return kind, itemKind
-}
-
-func primaryType(s gjson.Result) string {
-	t := s.Get("type")
-	if t.IsArray() {
-		for _, x := range t.Array() {
-			if x.String() != "null" {
-				return x.String()
-			}
-		}
-		return ""
-	}
-	return t.String()
-}
-
-// resolveRefs follows up to 32 local $refs from the schema at a gjson path.
-func resolveRefs(root []byte, path string) gjson.Result {
-	var s gjson.Result
-	if path == "" {
-		s = gjson.ParseBytes(root)
-	} else {
-		s = gjson.GetBytes(root, path)
-	}
-	for i := 0; i < 32; i++ {
-		ref := s.Get(`\$ref`)
-		if !ref.Exists() || !strings.HasPrefix(ref.String(), "#") {
-			return s
-		}
-		s = resolveRefs(root, pointerToGJSON(strings.TrimPrefix(ref.String(), "#")))
-	}
-	return s
-}
-
-func joinGJSON(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "." + b
-}
-
-// pointerToGJSON converts an RFC 6901 pointer into a gjson path.
-func pointerToGJSON(ptr string) string {
-	if ptr == "" || ptr == "/" {
-		return ""
-	}
-	toks := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
-	for i, t := range toks {
-		t = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
-		var b strings.Builder
-		for j := 0; j < len(t); j++ {
-			switch t[j] {
-			case '.', '*', '?', '|', '#', '@', '\\', '!', '=', '<', '>', '%':
-				b.WriteByte('\\')
-			}
-			b.WriteByte(t[j])
-		}
-		toks[i] = b.String()
-	}
-	return strings.Join(toks, ".")
 }
 
 func containsStr(list []string, s string) bool {

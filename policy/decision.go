@@ -151,3 +151,14 @@ func (p *Policy) RuleIDs() []string {
 	}
 	return ids
 }
+
+// IsResponseRule reports whether a rule id names a response-protection
+// finding (what a response carried) rather than something a client did.
+func IsResponseRule(rule string) bool {
+	for _, r := range []Reason{ReasonSensitiveData, ReasonResponseSchema, ReasonResponseSize, ReasonResponseUninspected} {
+		if rule == r.Slug() {
+			return true
+		}
+	}
+	return false
+}

@@ -111,60 +111,32 @@ func fieldSetOf(root []byte, pointer string) *redact.FieldSet {
 	return newFieldSetBuilder(root).build(pointer, 0)
 }
 
-// fieldSetBuilder parses the document once and shares the field sets it
-// builds between operations (a 2,000-operation document has one builder,
-// not 2,000 scans of the whole document).
+// fieldSetBuilder builds field sets over one parse of the document, shared
+// between operations (a 2,000-operation document has one builder, not
+// 2,000 scans of the whole document).
 type fieldSetBuilder struct {
-	doc  *fastjson.Value
+	schemaDoc
 	memo map[string]*redact.FieldSet
 }
 
 func newFieldSetBuilder(root []byte) *fieldSetBuilder {
-	b := &fieldSetBuilder{memo: map[string]*redact.FieldSet{}}
-	var p fastjson.Parser
-	if v, err := p.ParseBytes(root); err == nil {
-		b.doc = v
-	}
-	return b
+	return &fieldSetBuilder{schemaDoc: parseSchemaDoc(root), memo: map[string]*redact.FieldSet{}}
 }
 
 const maxFieldSetDepth = 32
-
-// at resolves a JSON pointer in the document (nil when absent).
-func (b *fieldSetBuilder) at(pointer string) *fastjson.Value {
-	if b.doc == nil {
-		return nil
-	}
-	if pointer == "" {
-		return b.doc
-	}
-	toks := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
-	for i, t := range toks {
-		toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
-	}
-	return b.doc.Get(toks...)
-}
 
 func (b *fieldSetBuilder) build(pointer string, depth int) *redact.FieldSet {
 	if depth > maxFieldSetDepth {
 		return nil
 	}
-	s := b.at(pointer)
-	for i := 0; i < 32 && s != nil; i++ {
-		ref := s.GetStringBytes("$ref")
-		if len(ref) == 0 || ref[0] != '#' {
-			break
-		}
-		pointer = string(ref[1:])
-		s = b.at(pointer)
-	}
+	s, pointer := b.resolve(pointer)
 	if fs, ok := b.memo[pointer]; ok {
 		return fs
 	}
 	if s == nil || s.Type() != fastjson.TypeObject {
 		return nil
 	}
-	kind := fastPrimaryType(s)
+	kind := primaryType(s)
 	props := s.Get("properties")
 	items := s.Get("items")
 	composite := s.Get("allOf") != nil || s.Get("anyOf") != nil || s.Get("oneOf") != nil
@@ -219,26 +191,6 @@ func (b *fieldSetBuilder) build(pointer string, depth int) *redact.FieldSet {
 		}
 	}
 	return fs
-}
-
-// fastPrimaryType is the first non-null name of a schema's "type".
-func fastPrimaryType(s *fastjson.Value) string {
-	t := s.Get("type")
-	switch {
-	case t == nil:
-		return ""
-	case t.Type() == fastjson.TypeString:
-		return string(t.GetStringBytes())
-	case t.Type() != fastjson.TypeArray:
-		return ""
-	}
-	list, _ := t.Array()
-	for _, x := range list {
-		if name := string(x.GetStringBytes()); name != "null" {
-			return name
-		}
-	}
-	return ""
 }
 
 func escapePointer(s string) string {

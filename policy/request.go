@@ -11,6 +11,12 @@ import (
 // names, pseudo-headers included).
 type Headers [][2]string
 
+// Value returns the first value of a header, "" when absent.
+func (h Headers) Value(name string) string {
+	v, _ := h.Get(name)
+	return v
+}
+
 // Get returns the first value of a header (name in lower case).
 func (h Headers) Get(name string) (string, bool) {
 	for _, kv := range h {

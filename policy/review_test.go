@@ -127,3 +127,11 @@ func TestSequenceRulesFollowTheEndpointMode(t *testing.T) {
 	assert.Equal(t, Block, p.SequenceDecision(hit(explicit), a).Verdict, "a rule's own mode wins")
 	assert.Equal(t, Block, p.SequenceDecision(hit(inherit), p.endpointByID("b")).Verdict)
 }
+
+func TestSchemaKindsFollowRefs(t *testing.T) {
+	k, ik := SchemaKinds([]byte(`{"$ref":"#/$defs/ids","$defs":{"ids":{"type":"array","items":{"$ref":"#/$defs/id"}},"id":{"type":["null","integer"]}}}`), "")
+	assert.Equal(t, "array", k)
+	assert.Equal(t, "integer", ik)
+	k, _ = SchemaKinds([]byte(`not json`), "")
+	assert.Equal(t, "", k)
+}

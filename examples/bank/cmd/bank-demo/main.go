@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/apiwarden/apiwarden/examples/bank"
+	"github.com/apiwarden/apiwarden/policy"
 	"github.com/apiwarden/apiwarden/wasmtest"
 )
 
@@ -145,8 +146,6 @@ func runReplay(host *wasmtest.Host, cfg []byte) {
 // "log": reported, not blocked), per rule: what clients did, then what
 // responses carried.
 func printLoggedRules(host *wasmtest.Host) {
-	response := map[string]bool{"sensitive-data": true, "undeclared-response-fields": true,
-		"response-size-anomaly": true, "response-not-inspected": true}
 	requests, responses := map[string]int{}, map[string]int{}
 	for _, l := range host.Logs() {
 		var ev struct {
@@ -156,7 +155,7 @@ func printLoggedRules(host *wasmtest.Host) {
 		if json.Unmarshal([]byte(l.Message), &ev) != nil || ev.Verdict != "log" {
 			continue
 		}
-		if response[ev.Rule] {
+		if policy.IsResponseRule(ev.Rule) {
 			responses[ev.Rule]++
 		} else {
 			requests[ev.Rule]++
