@@ -290,34 +290,12 @@ func (w *walker) object(a, b int, fs *FieldSet) error {
 				w.rep.Stripped++
 			}
 		}
-		switch act {
-		case ActionRemove:
-			if rule >= 0 {
-				w.pathHit(rule, act)
-			}
-			if err := w.skip(); err != nil {
-				return err
-			}
-			from := keyStart
-			if comma >= 0 {
-				from = comma
-			}
-			w.edit(from, w.pos, nil)
-		case ActionReplace:
-			w.pathHit(rule, act)
-			if !kept && comma >= 0 {
-				w.edit(comma, comma+1, nil)
-			}
-			kept = true
-			if err := w.skip(); err != nil {
-				return err
-			}
-			w.edit(valStart, w.pos, w.r.replJSON)
-		default:
-			if !kept && comma >= 0 {
-				w.edit(comma, comma+1, nil)
-			}
-			kept = true
+		cut, err := w.cut(act, rule, keyStart, valStart, comma, &kept)
+		if err != nil {
+			return err
+		}
+		if !cut {
+			w.keep(comma, &kept)
 			if undeclared {
 				err = w.skip() // its content is all undeclared anyway
 			} else {
@@ -348,6 +326,46 @@ func (w *walker) object(a, b int, fs *FieldSet) error {
 	}
 }
 
+// cut applies a remove or replace action to one object member or array
+// element: from is where its text starts (its key, or its value in an
+// array), valStart where its value starts, comma the offset of the comma
+// before it (-1 for the first). It reports false for any other action; the
+// caller then keeps the value and walks it.
+func (w *walker) cut(act Action, rule, from, valStart, comma int, kept *bool) (bool, error) {
+	switch act {
+	case ActionRemove:
+		if rule >= 0 { // -1: stripped as undeclared, not by a path rule
+			w.pathHit(rule, act)
+		}
+		if err := w.skip(); err != nil {
+			return true, err
+		}
+		if comma >= 0 {
+			from = comma // the comma goes with the removed sibling
+		}
+		w.edit(from, w.pos, nil)
+		return true, nil
+	case ActionReplace:
+		w.pathHit(rule, act)
+		w.keep(comma, kept)
+		if err := w.skip(); err != nil {
+			return true, err
+		}
+		w.edit(valStart, w.pos, w.r.replJSON)
+		return true, nil
+	}
+	return false, nil
+}
+
+// keep marks a sibling as kept: the first one kept after removed siblings
+// drops the comma in front of it, so the output stays valid JSON.
+func (w *walker) keep(comma int, kept *bool) {
+	if !*kept && comma >= 0 {
+		w.edit(comma, comma+1, nil)
+	}
+	*kept = true
+}
+
 func (w *walker) array(a, b int, fs *FieldSet) error {
 	if err := w.enter(); err != nil {
 		return err
@@ -373,32 +391,12 @@ func (w *walker) array(a, b int, fs *FieldSet) error {
 			act, rule = w.step(a, b, nil, idx)
 		}
 		w.path = append(w.path, pseg{idx: int32(min(idx, 1<<31-1))})
-		switch act {
-		case ActionRemove:
-			w.pathHit(rule, act)
-			if err := w.skip(); err != nil {
-				return err
-			}
-			from := valStart
-			if comma >= 0 {
-				from = comma
-			}
-			w.edit(from, w.pos, nil)
-		case ActionReplace:
-			w.pathHit(rule, act)
-			if !kept && comma >= 0 {
-				w.edit(comma, comma+1, nil)
-			}
-			kept = true
-			if err := w.skip(); err != nil {
-				return err
-			}
-			w.edit(valStart, w.pos, w.r.replJSON)
-		default:
-			if !kept && comma >= 0 {
-				w.edit(comma, comma+1, nil)
-			}
-			kept = true
+		cut, err := w.cut(act, rule, valStart, valStart, comma, &kept)
+		if err != nil {
+			return err
+		}
+		if !cut {
+			w.keep(comma, &kept)
 			if err := w.value(base, len(w.sets), items); err != nil {
 				return err
 			}
