@@ -86,15 +86,10 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
+// varint is uvarint with binary.Varint's zig-zag sign encoding.
 func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.ok = false
-		d.b = nil
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
+	u := d.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 func (d *decoder) str(max int) string {
