@@ -2,7 +2,9 @@ package schema
 
 import (
 	"slices"
+	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // maxEval bounds the recursion of one validation (instance nesting times
@@ -12,8 +14,9 @@ const maxEval = 10_000
 
 // state is the per-call validation state. It lives on the caller's stack.
 type state struct {
-	dir   Direction
-	out   []Violation
+	dir     Direction
+	numbers Numbers
+	out     []Violation
 	limit int // stop when len(out) reaches limit
 	quiet int // > 0 inside anyOf/oneOf/not/if/contains: no violations recorded
 	level int
@@ -279,10 +282,17 @@ func (st *state) combinators(n *node, raw string) bool {
 
 func (st *state) number(n *node, raw string) bool {
 	x := parseDecimal(raw)
+	nv := numberView{x: &x, exact: true}
+	if st.numbers == Float64 {
+		// The backend holds f; an integer literal within int64 may also be
+		// read exactly (into an int64), so it must pass both ways.
+		nv.f, _ = strconv.ParseFloat(raw, 64)
+		nv.float = true
+		nv.exact = x.isInteger() && fitsInt(&x, 64)
+	}
 	ok := true
 	if b := n.minimum; b != nil {
-		c := cmpDecimal(&x, &b.d)
-		if c < 0 || (c == 0 && b.exclusive) {
+		if nv.fails(b, -1) {
 			kw, msg := "minimum", "below minimum "+b.raw
 			if b.exclusive {
 				kw, msg = "exclusiveMinimum", "not above exclusive minimum "+b.raw
@@ -295,8 +305,7 @@ func (st *state) number(n *node, raw string) bool {
 		}
 	}
 	if b := n.maximum; b != nil {
-		c := cmpDecimal(&x, &b.d)
-		if c > 0 || (c == 0 && b.exclusive) {
+		if nv.fails(b, +1) {
 			kw, msg := "maximum", "above maximum "+b.raw
 			if b.exclusive {
 				kw, msg = "exclusiveMaximum", "not below exclusive maximum "+b.raw
@@ -308,7 +317,7 @@ func (st *state) number(n *node, raw string) bool {
 			}
 		}
 	}
-	if n.multipleOf != nil && !isMultiple(&x, n.multipleOf) {
+	if n.multipleOf != nil && !nv.multipleOf(n.multipleOf) {
 		st.fail(n, "multipleOf", "not a multiple of "+n.multipleOfRaw)
 		ok = false
 		if st.stop() {
@@ -327,6 +336,53 @@ func (st *state) number(n *node, raw string) bool {
 		}
 	}
 	return ok
+}
+
+// numberView is an instance number as the configured Numbers reads it:
+// the exact decimal, its float64, or both.
+type numberView struct {
+	x     *decimal
+	f     float64
+	exact bool // compare the exact decimal
+	float bool // compare the float64
+}
+
+// fails reports whether the number is on the wrong side of a bound: side
+// -1 for a lower bound, +1 for an upper one. Every reading compared must
+// pass.
+func (v numberView) fails(b *decimalBound, side int) bool {
+	bad := func(c int) bool { return c == side || c == 0 && b.exclusive }
+	if v.exact && bad(cmpDecimal(v.x, &b.d)) {
+		return true
+	}
+	if v.float {
+		// The bound's own rounding is what the backend compares against.
+		bf, _ := strconv.ParseFloat(b.raw, 64)
+		c := 0
+		switch {
+		case v.f < bf:
+			c = -1
+		case v.f > bf:
+			c = 1
+		}
+		return bad(c)
+	}
+	return false
+}
+
+// multipleOf checks exactly, or on the shortest decimal that reads back as
+// the float64 (what a float64 backend holds and would write back).
+func (v numberView) multipleOf(m *decimal) bool {
+	if v.exact && !isMultiple(v.x, m) {
+		return false
+	}
+	if v.float && !v.exact {
+		var buf [32]byte
+		b := strconv.AppendFloat(buf[:0], v.f, 'g', -1, 64)
+		d := parseDecimal(unsafe.String(unsafe.SliceData(b), len(b)))
+		return isMultiple(&d, m)
+	}
+	return true
 }
 
 func (st *state) string(n *node, raw string) bool {
