@@ -49,6 +49,10 @@ type Policy struct {
 	HoldHeaders bool
 	// MaxShadow bounds the shadow endpoints the inventory keeps.
 	MaxShadow int
+	// Integrity settings (request.*): how numbers and JSON text are read,
+	// what is forwarded as the path, bodies where none is declared,
+	// method-override headers, and how much of a request is inspected.
+	Integrity Integrity
 
 	router router
 	// responseRules holds each endpoint's response.redact rules until the
@@ -124,6 +128,7 @@ func CompileWith(raw []byte, opts CompileOptions) (*Policy, error) {
 		Admin:            AdminConfig{Prefix: DefaultAdminPrefix},
 		Events:           EventConfig{PerSecond: 100, Burst: 200},
 		Session:          session.DefaultConfig(),
+		Integrity:        DefaultIntegrity(),
 	}
 	p.Session.Prefix = p.Name + "/"
 	if len(strings.TrimSpace(string(raw))) == 0 {
@@ -174,7 +179,8 @@ func CompileWith(raw []byte, opts CompileOptions) (*Policy, error) {
 		}
 	}
 	defaultUnknownQuery := ActionAllow
-	if n, ok := root.Get("request"); ok && n.Object("max_body_bytes", "max_json_depth", "unknown_query") {
+	if n, ok := root.Get("request"); ok && n.Object(requestKeys...) {
+		p.Integrity.parse(n)
 		if v, ok := n.Get("max_body_bytes"); ok {
 			p.MaxBodyBytes, _ = v.Int(1, 1<<30)
 		}
@@ -400,12 +406,16 @@ func (p *Policy) parseEndpointRequest(n cfg.Node, ep *Endpoint) {
 	}
 	if v, ok := n.Get("body_required"); ok {
 		ep.BodyRequired, _ = v.Bool()
+		ep.DeclaresBody = true
 	}
 	if v, ok := n.Get("unknown_query"); ok {
 		s, _ := v.Enum("allow", "log", "block")
 		ep.UnknownQuery = parseAction(s)
 	}
 	var bodySchema *schema.Schema
+	_, hasTypes := n.Get("content_types")
+	_, hasSchema := n.Get("body_schema")
+	ep.DeclaresBody = ep.DeclaresBody || hasTypes || hasSchema
 	if v, ok := n.Get("body_schema"); ok {
 		if v.Object() {
 			bodySchema = p.compileSchema(v, v.Raw(), "")

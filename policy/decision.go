@@ -16,6 +16,8 @@ const (
 	ReasonBodyTooLarge
 	ReasonInvalidJSON
 	ReasonSchema
+	ReasonUnexpectedBody
+	ReasonMethodOverride
 	ReasonSequence
 	ReasonAnomaly
 	ReasonUnauthenticated
@@ -44,6 +46,8 @@ var reasons = [...]reasonInfo{
 	ReasonBodyTooLarge:         {"body-too-large", "Request body too large", 413},
 	ReasonInvalidJSON:          {"invalid-json", "Request body is not valid JSON", 400},
 	ReasonSchema:               {"schema-violation", "Request does not match the schema", 400},
+	ReasonUnexpectedBody:       {"unexpected-body", "The endpoint accepts no request body", 400},
+	ReasonMethodOverride:       {"method-override", "Method override refused", 400},
 	ReasonSequence:             {"forbidden-sequence", "Request out of the expected order", 403},
 	ReasonAnomaly:              {"anomalous-sequence", "Improbable request sequence", 403},
 	ReasonUnauthenticated:      {"unauthenticated", "Authentication required", 401},
@@ -145,7 +149,7 @@ func (p *Policy) RuleIDs() []string {
 			ids = append(ids, r.Slug())
 		}
 	}
-	ids = append(ids, "admin", "failure-mode")
+	ids = append(ids, "admin", "failure-mode", "path-not-normal")
 	for _, rule := range p.Sequences.Rules {
 		ids = append(ids, rule.ID)
 	}

@@ -36,6 +36,11 @@ type Endpoint struct {
 	// of that type). Empty means any content type is accepted.
 	Bodies       []*Body
 	BodyRequired bool
+	// DeclaresBody is set when the endpoint accepts a request body at all
+	// (an OpenAPI requestBody; content_types, body_schema or body_required
+	// by hand). A body sent to an endpoint without one is refused
+	// (request.unexpected_body).
+	DeclaresBody bool
 
 	// Responses keeps the JSON response schemas per status ("200",
 	// "2XX", "default") for response protection.

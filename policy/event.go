@@ -1,5 +1,10 @@
 package policy
 
+import (
+	"strings"
+	"unicode/utf8"
+)
+
 // Event is what one security event says besides the decision. Field names
 // follow OpenTelemetry semantic conventions where one exists (trace_id,
 // span_id, http.request.method, url.path, http.route, client.address,
@@ -33,9 +38,9 @@ func AppendEvent(dst []byte, d *Decision, e *Event) []byte {
 	}
 	o.strOpt("trace_id", e.TraceID)
 	o.strOpt("span_id", e.SpanID)
-	o.strOpt("http.request.method", e.Method)
-	o.strOpt("url.path", e.Path)
-	o.strOpt("http.route", e.Route)
+	o.strOpt("http.request.method", EventMethod(e.Method))
+	o.strOpt("url.path", clipText(e.Path, MaxEventPath))
+	o.strOpt("http.route", clipText(e.Route, MaxEventPath))
 	o.strOpt("client.address", e.Client)
 	if e.Status > 0 {
 		o.int("http.response.status_code", int64(e.Status))
@@ -47,7 +52,7 @@ func AppendEvent(dst []byte, d *Decision, e *Event) []byte {
 	o.str("apiwarden.verdict", d.Verdict.String())
 	o.str("apiwarden.mode", d.Mode.String())
 	o.strOpt("apiwarden.detail", d.Detail)
-	o.strOpt("apiwarden.shadow_route", e.Shadow)
+	o.strOpt("apiwarden.shadow_route", clipText(e.Shadow, MaxEventPath))
 	if e.Anomaly > 0 {
 		o.float("apiwarden.anomaly_bits", e.Anomaly)
 	}
@@ -58,4 +63,55 @@ func AppendEvent(dst []byte, d *Decision, e *Event) []byte {
 		o.raw("apiwarden.evidence", d.Evidence)
 	}
 	return o.close()
+}
+
+// Bounds on what an event copies from a request (the rest is cut and
+// marked with "..."): an attacker chooses these bytes.
+const (
+	// MaxEventMethod: a longer method, or one that is not an HTTP token,
+	// is logged as LongMethod.
+	MaxEventMethod = 32
+	// MaxEventPath bounds url.path, http.route and apiwarden.shadow_route.
+	MaxEventPath = 1024
+	// MaxEventName bounds violation names and pointers.
+	MaxEventName = 256
+)
+
+// LongMethod stands for a method longer than MaxEventMethod bytes or not
+// an HTTP token, in events and in the inventory.
+const LongMethod = "_LONG"
+
+// EventMethod is the method as events and the inventory record it.
+func EventMethod(m string) string {
+	if len(m) > MaxEventMethod {
+		return LongMethod
+	}
+	for i := 0; i < len(m); i++ {
+		if !isTokenChar(m[i]) {
+			return LongMethod
+		}
+	}
+	return m
+}
+
+// isTokenChar reports an RFC 9110 tchar.
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return c != 0 && strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// clipText cuts s to at most max bytes at a UTF-8 boundary, marking the
+// cut with "...".
+func clipText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max - 3
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }

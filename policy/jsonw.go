@@ -69,9 +69,9 @@ func appendViolations(dst []byte, vs []Violation) []byte {
 		}
 		o := openObject(dst)
 		o.str("in", v.In)
-		o.strOpt("name", v.Name)
+		o.strOpt("name", clipText(v.Name, MaxEventName))
 		if v.In == "body" || v.Pointer != "" {
-			o.str("pointer", v.Pointer)
+			o.str("pointer", clipText(v.Pointer, MaxEventName))
 		}
 		o.str("keyword", v.Keyword)
 		o.strOpt("message", v.Message)

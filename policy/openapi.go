@@ -42,6 +42,7 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 				Kind: prm.Kind, ItemKind: prm.ItemKind, Style: prm.Style, Explode: prm.Explode})
 		}
 		if op.Body != nil {
+			ep.DeclaresBody = true
 			ep.BodyRequired = op.Body.Required
 			for _, mt := range op.Body.Content {
 				ep.Bodies = append(ep.Bodies, &Body{MediaType: mt.Type, Schema: mt.Schema, JSON: isJSONMediaType(mt.Type)})

@@ -7,17 +7,13 @@ import (
 	"github.com/apiwarden/apiwarden/policy/schema"
 )
 
-// MaxQueryParams bounds how many query pairs are examined; a query with
-// more is refused as an invalid parameter (a cheap defence against
-// parameter flooding and hash-collision style abuse).
-const MaxQueryParams = 128
-
 // queryPair is one decoded name=value of the query string.
 type queryPair struct{ name, value string }
 
 // parseQuery splits a raw query into decoded pairs ('+' is a space, as in
-// HTML forms). ok=false on a malformed percent-encoding or too many pairs.
-func parseQuery(raw string, dst []queryPair) ([]queryPair, bool) {
+// HTML forms), stopping after limit pairs (the caller refuses a query with
+// more than it inspects). ok=false on a malformed percent-encoding.
+func parseQuery(raw string, dst []queryPair, limit int) ([]queryPair, bool) {
 	for raw != "" {
 		var part string
 		if i := strings.IndexByte(raw, '&'); i >= 0 {
@@ -28,8 +24,8 @@ func parseQuery(raw string, dst []queryPair) ([]queryPair, bool) {
 		if part == "" {
 			continue
 		}
-		if len(dst) >= MaxQueryParams {
-			return dst, false
+		if len(dst) >= limit {
+			return dst, true
 		}
 		name, value := part, ""
 		if i := strings.IndexByte(part, '='); i >= 0 {
@@ -73,56 +69,111 @@ func unescape(s string, plusIsSpace bool) (string, bool) {
 
 // appendParamJSON turns the text value(s) of a parameter into the JSON the
 // parameter's schema is validated against: a string stays a string unless
-// the schema wants a number, integer or boolean and the text is one; arrays
-// are split per style (or taken from repeated names when exploded).
-func appendParamJSON(dst []byte, p *Param, values []string) []byte {
+// the schema wants a number, integer or boolean and the text is one in its
+// canonical spelling; arrays are split per style (or taken from repeated
+// names when exploded). It returns a violation message when the value is
+// refused before validation (more items than inspected, an integer out of
+// its format's range).
+func appendParamJSON(dst []byte, in *Integrity, p *Param, values []string) ([]byte, string, string) {
 	if p.Kind != "array" {
 		return appendScalarJSON(dst, p.Kind, values[0])
 	}
-	items := values
-	if !p.Explode || len(values) == 1 {
-		sep := ","
-		switch p.Style {
-		case "spaceDelimited":
-			sep = " "
-		case "pipeDelimited":
-			sep = "|"
-		}
-		var split []string
+	sep := ","
+	switch p.Style {
+	case "spaceDelimited":
+		sep = " "
+	case "pipeDelimited":
+		sep = "|"
+	}
+	split := !p.Explode || len(values) == 1
+	n := len(values)
+	if split {
+		n = 0
 		for _, v := range values {
-			if v == "" {
-				continue
+			if v != "" {
+				n += strings.Count(v, sep) + 1
 			}
-			split = append(split, strings.Split(v, sep)...)
 		}
-		items = split
+	}
+	if n > in.MaxArrayItems {
+		// Counted before splitting: a 60 KB "open,open,..." costs one scan.
+		return dst, "limit", "more than " + strconv.Itoa(in.MaxArrayItems) + " items (request.max_array_items)"
+	}
+	items := values
+	if split {
+		items = make([]string, 0, n)
+		for _, v := range values {
+			if v != "" {
+				items = append(items, strings.Split(v, sep)...)
+			}
+		}
 	}
 	dst = append(dst, '[')
 	for i, it := range items {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendScalarJSON(dst, p.ItemKind, it)
+		var kw, msg string
+		if dst, kw, msg = appendScalarJSON(dst, p.ItemKind, it); kw != "" {
+			return dst, kw, msg
+		}
 	}
-	return append(dst, ']')
+	return append(dst, ']'), "", ""
 }
 
-func appendScalarJSON(dst []byte, kind, v string) []byte {
+// appendScalarJSON writes one text value as JSON. Only canonical spellings
+// become numbers and booleans (an integer is -?[0-9]+ within its format's
+// range, int64 without one; a number follows the JSON grammar: no leading
+// '+' or '.', no trailing '.'; a boolean is true or false), because on the
+// wire these are strings that backends parse with integer, float and
+// boolean parsers, and "1e0", "1.0" and "1" must not be three users.
+// Anything else stays a string, so the schema's type check refuses it.
+func appendScalarJSON(dst []byte, kind, v string) ([]byte, string, string) {
 	switch kind {
-	case "integer", "number":
+	case "integer":
+		if isCanonicalInt(v) {
+			// format int32 is asserted by the schema itself.
+			if !intFits(v, 64) {
+				return dst, "format", "integer out of the int64 range"
+			}
+			return append(dst, v...), "", ""
+		}
+	case "number":
 		if isJSONNumber(v) {
-			return append(dst, v...)
+			return append(dst, v...), "", ""
 		}
 	case "boolean":
 		if v == "true" || v == "false" {
-			return append(dst, v...)
+			return append(dst, v...), "", ""
 		}
 	case "":
-		if isJSONNumber(v) || v == "true" || v == "false" {
-			return append(dst, v...)
+		if isCanonicalInt(v) && intFits(v, 64) || isJSONNumber(v) || v == "true" || v == "false" {
+			return append(dst, v...), "", ""
 		}
 	}
-	return strconv.AppendQuote(dst, v)
+	return appendJSONString(dst, v), "", ""
+}
+
+// isCanonicalInt matches -?[0-9]+.
+func isCanonicalInt(s string) bool {
+	if s != "" && s[0] == '-' {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// intFits reports whether a canonical integer lies within intN.
+func intFits(s string, bits int) bool {
+	_, err := strconv.ParseInt(s, 10, bits)
+	return err == nil
 }
 
 // isJSONNumber checks the JSON number grammar (RFC 8259 §6).
@@ -170,7 +221,7 @@ func isJSONNumber(s string) bool {
 }
 
 // checkParam validates one parameter's values and appends violations.
-func checkParam(p *Param, values []string, scratch []byte, sv []schema.Violation, out []Violation) ([]Violation, []byte) {
+func checkParam(in *Integrity, p *Param, values []string, scratch []byte, sv []schema.Violation, out []Violation) ([]Violation, []byte) {
 	if len(values) == 0 {
 		if p.Required {
 			out = append(out, Violation{In: p.In, Name: p.Name, Keyword: "required", Message: "required parameter is missing"})
@@ -185,11 +236,30 @@ func checkParam(p *Param, values []string, scratch []byte, sv []schema.Violation
 	if p.Schema == nil {
 		return out, scratch
 	}
-	scratch = appendParamJSON(scratch[:0], p, values)
-	for _, v := range p.Schema.Validate(scratch, schema.Request, 4, sv[:0]) {
+	var kw, msg string
+	scratch, kw, msg = appendParamJSON(scratch[:0], in, p, values)
+	if kw != "" {
+		return append(out, Violation{In: p.In, Name: p.Name, Keyword: kw, Message: msg}), scratch
+	}
+	sem := in.semantics()
+	if v, ok := schema.Scan(scratch, sem); !ok {
+		return append(out, Violation{In: p.In, Name: p.Name, Pointer: v.Pointer, Keyword: v.Keyword, Message: v.Message}), scratch
+	}
+	for _, v := range p.Schema.ValidateWith(scratch, sem, 4, sv[:0]) {
 		out = append(out, Violation{In: p.In, Name: p.Name, Pointer: v.Pointer, Keyword: v.Keyword, Message: v.Message})
 	}
 	return out, scratch
+}
+
+// countCookies counts the name=value pairs of every Cookie header.
+func countCookies(h Headers) int {
+	n := 0
+	for _, kv := range h {
+		if kv[0] == "cookie" && kv[1] != "" {
+			n += strings.Count(kv[1], ";") + 1
+		}
+	}
+	return n
 }
 
 // appendCookieValues appends every value of a cookie in a Cookie header

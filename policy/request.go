@@ -40,6 +40,11 @@ type Request struct {
 
 	Match       Match
 	ContentType string
+	// Edits are what the filter changes before forwarding (CheckHead).
+	Edits Edits
+	// announced: the headers announced a body (content-length > 0 or a
+	// transfer-encoding).
+	announced bool
 
 	// findings are every check that fired, worst or not: in monitor mode
 	// each is reported, so switching to enforce holds no surprise.
@@ -55,7 +60,7 @@ type Request struct {
 // Reset prepares a Request for reuse.
 func (r *Request) Reset() {
 	*r = Request{query: r.query[:0], values: r.values[:0], scratch: r.scratch[:0], viol: r.viol[:0], sviol: r.sviol[:0],
-		findings: r.findings[:0], ContentLength: -1}
+		findings: r.findings[:0], ContentLength: -1, Edits: Edits{Remove: r.Edits.Remove[:0]}}
 	if r.sviol == nil {
 		r.sviol = make([]schema.Violation, 0, 4)
 	}
@@ -71,18 +76,23 @@ func (p *Policy) CheckHead(r *Request) Decision {
 	}
 	p.router.match(r.Method, path, &r.Match)
 	r.Match.Path, r.Match.Query = path, query
+	r.announced = r.hasDeclaredLengthBody()
 	ep := r.Match.Endpoint
 	if ep == nil {
+		var d Decision
 		if r.Match.PathKnown {
-			d := decide(ReasonMethodNotAllowed, "", p.UnknownEndpoints, p.Mode, "the path does not accept this method")
+			d = decide(ReasonMethodNotAllowed, "", p.UnknownEndpoints, p.Mode, "the path does not accept this method")
 			d.Allow = r.Match.Allow
-			return d
+		} else {
+			d = decide(ReasonUnknownEndpoint, "", p.UnknownEndpoints, p.Mode, "no endpoint of the inventory matches this request")
 		}
-		return decide(ReasonUnknownEndpoint, "", p.UnknownEndpoints, p.Mode, "no endpoint of the inventory matches this request")
+		d = r.note(Allowed, d)
+		return r.note(d, p.checkIntegrity(r, path, p.Mode))
 	}
 	r.ContentType, _ = r.Headers.Get("content-type")
 	r.viol = r.viol[:0]
-	d := Allowed
+	in := &p.Integrity
+	d := r.note(Allowed, p.checkIntegrity(r, path, ep.Mode))
 
 	// Parameters.
 	for i, prm := range ep.PathParams {
@@ -93,14 +103,17 @@ func (p *Policy) CheckHead(r *Request) Decision {
 			continue
 		}
 		r.values = append(r.values[:0], v)
-		r.viol, r.scratch = checkParam(prm, r.values, r.scratch, r.sviol, r.viol)
+		r.viol, r.scratch = checkParam(in, prm, r.values, r.scratch, r.sviol, r.viol)
 	}
 	if ep.declaresParams || len(ep.Query) > 0 || ep.UnknownQuery != ActionAllow {
 		var ok bool
-		r.query, ok = parseQuery(query, r.query[:0])
-		if !ok {
-			r.viol = append(r.viol, Violation{In: "query", Keyword: "format", Message: "malformed or oversized query string"})
-		} else {
+		r.query, ok = parseQuery(query, r.query[:0], in.MaxQueryParams+1)
+		switch {
+		case !ok:
+			r.viol = append(r.viol, Violation{In: "query", Keyword: "format", Message: "malformed percent-encoding in the query string"})
+		case len(r.query) > in.MaxQueryParams:
+			r.viol = append(r.viol, Violation{In: "query", Keyword: "limit", Message: "more than " + strconv.Itoa(in.MaxQueryParams) + " query parameters (request.max_query_params)"})
+		default:
 			for _, prm := range ep.Query {
 				r.values = r.values[:0]
 				for _, qp := range r.query {
@@ -108,7 +121,7 @@ func (p *Policy) CheckHead(r *Request) Decision {
 						r.values = append(r.values, qp.value)
 					}
 				}
-				r.viol, r.scratch = checkParam(prm, r.values, r.scratch, r.sviol, r.viol)
+				r.viol, r.scratch = checkParam(in, prm, r.values, r.scratch, r.sviol, r.viol)
 			}
 			if ep.UnknownQuery != ActionAllow {
 				if name, found := firstUnknown(ep, r.query); found {
@@ -126,9 +139,11 @@ func (p *Policy) CheckHead(r *Request) Decision {
 				r.values = append(r.values, kv[1])
 			}
 		}
-		r.viol, r.scratch = checkParam(prm, r.values, r.scratch, r.sviol, r.viol)
+		r.viol, r.scratch = checkParam(in, prm, r.values, r.scratch, r.sviol, r.viol)
 	}
-	if len(ep.Cookies) > 0 {
+	if len(ep.Cookies) > 0 && countCookies(r.Headers) > in.MaxCookies {
+		r.viol = append(r.viol, Violation{In: "cookie", Keyword: "limit", Message: "more than " + strconv.Itoa(in.MaxCookies) + " cookies (request.max_cookies)"})
+	} else if len(ep.Cookies) > 0 {
 		for _, prm := range ep.Cookies {
 			r.values = r.values[:0]
 			for _, kv := range r.Headers {
@@ -136,7 +151,7 @@ func (p *Policy) CheckHead(r *Request) Decision {
 					r.values = appendCookieValues(r.values, kv[1], prm.Name)
 				}
 			}
-			r.viol, r.scratch = checkParam(prm, r.values, r.scratch, r.sviol, r.viol)
+			r.viol, r.scratch = checkParam(in, prm, r.values, r.scratch, r.sviol, r.viol)
 		}
 	}
 	if len(r.viol) > 0 {
@@ -147,6 +162,9 @@ func (p *Policy) CheckHead(r *Request) Decision {
 
 	// Body, as far as the headers tell.
 	hasBody := r.HasBody || r.ContentLength > 0
+	if r.announced && !ep.DeclaresBody {
+		d = r.note(d, p.unexpectedBody(ep))
+	}
 	if hasBody && len(ep.Bodies) > 0 {
 		if _, ok := ep.bodyFor(r.ContentType); !ok {
 			d = r.note(d, decide(ReasonUnsupportedMediaType, "", ActionBlock, ep.Mode, "the endpoint does not accept this content type"))
@@ -252,10 +270,18 @@ func (p *Policy) CheckBody(r *Request, body []byte) Decision {
 	if !gjson.ValidBytes(body) {
 		return decide(ReasonInvalidJSON, "", ActionBlock, ep.Mode, "the body is not valid JSON")
 	}
+	sem := p.Integrity.semantics()
+	if v, ok := schema.Scan(body, sem); !ok {
+		// JSON that backends read differently: invalid UTF-8 or a lone
+		// surrogate (I-JSON), a number a float64 cannot hold.
+		d := decide(ReasonInvalidJSON, "", ActionBlock, ep.Mode, "the body is JSON that backends read differently")
+		d.Violations = []Violation{{In: "body", Pointer: v.Pointer, Keyword: v.Keyword, Message: v.Message}}
+		return d
+	}
 	if b.Schema == nil {
 		return Allowed
 	}
-	vs := b.Schema.Validate(body, schema.Request, MaxViolations, r.sviol[:0])
+	vs := b.Schema.ValidateWith(body, sem, MaxViolations, r.sviol[:0])
 	r.sviol = vs[:0]
 	if len(vs) == 0 {
 		return Allowed

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/apiwarden/apiwarden/policy/internal/jsonw"
 	"github.com/apiwarden/apiwarden/policy/session"
 )
 
@@ -454,11 +455,11 @@ func (p Proposal) Text() string {
 // AppendRule appends the ready-to-paste rule object (log, monitor mode).
 func (p Proposal) AppendRule(b []byte) []byte {
 	b = append(b, `{"id":`...)
-	b = strconv.AppendQuote(b, "proposed-"+p.Endpoint+"-after-"+p.Requires)
+	b = jsonw.AppendString(b, "proposed-"+p.Endpoint+"-after-"+p.Requires)
 	b = append(b, `,"endpoint":`...)
-	b = strconv.AppendQuote(b, p.Endpoint)
+	b = jsonw.AppendString(b, p.Endpoint)
 	b = append(b, `,"requires":[`...)
-	b = strconv.AppendQuote(b, p.Requires)
+	b = jsonw.AppendString(b, p.Requires)
 	b = append(b, ']')
 	if p.Within > 0 {
 		b = append(b, `,"within":"`...)
@@ -553,7 +554,7 @@ func (a *Analytics) AppendJSON(b []byte) []byte {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendQuote(b, op)
+			b = jsonw.AppendString(b, op)
 		}
 		b = append(b, `],"count":`...)
 		b = strconv.AppendUint(b, s.Count, 10)
@@ -569,7 +570,7 @@ func (a *Analytics) AppendJSON(b []byte) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"text":`...)
-		b = strconv.AppendQuote(b, p.Text())
+		b = jsonw.AppendString(b, p.Text())
 		b = append(b, `,"confidence":`...)
 		b = strconv.AppendFloat(b, round(p.Confidence, 4), 'f', -1, 64)
 		b = append(b, `,"support":`...)
