@@ -56,8 +56,8 @@ func TestScanText(t *testing.T) {
 		{"{\"to\":\"\xed\xa0\x80\"}", "/to", KeywordUTF8}, // a surrogate encoded in UTF-8
 		{"{\"to\":\"\xc0\xaf\"}", "/to", KeywordUTF8},     // overlong '/'
 		{"[\"ok\",\"\xe2\x82\"]", "/1", KeywordUTF8},      // truncated
-		{`{"\udfff":1}`, "/\ufffd", KeywordSurrogate},      // member names too
-		{"{\"k\xff\":1}", "/k\xff", KeywordUTF8}, // the event writer escapes it
+		{`{"\udfff":1}`, "/\ufffd", KeywordSurrogate},     // member names too
+		{"{\"k\xff\":1}", "/k\xff", KeywordUTF8},          // the event writer escapes it
 	}
 	for _, c := range cases {
 		v, ok := Scan([]byte(c.in), strict)

@@ -17,9 +17,9 @@ type state struct {
 	dir     Direction
 	numbers Numbers
 	out     []Violation
-	limit int // stop when len(out) reaches limit
-	quiet int // > 0 inside anyOf/oneOf/not/if/contains: no violations recorded
-	level int
+	limit   int // stop when len(out) reaches limit
+	quiet   int // > 0 inside anyOf/oneOf/not/if/contains: no violations recorded
+	level   int
 	// The instance location: the first inlinePath steps live in the
 	// state itself (on the caller's stack), deeper ones in more.
 	depth int
