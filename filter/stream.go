@@ -90,6 +90,10 @@ func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) (act types.Action
 	if d.Verdict == policy.Block {
 		return s.block(&d)
 	}
+	if err := s.applyEdits(&r.Edits); err != nil {
+		// The upstream would act on a path that was not validated.
+		return s.fail("cannot rewrite :path", err)
+	}
 	s.record(&d)
 	if f := r.Findings(); len(f) > 1 {
 		// Monitor mode: report every check that fired, not only the worst
@@ -131,6 +135,14 @@ func (s *stream) OnHttpRequestBody(size int, endOfStream bool) (act types.Action
 	if !s.wantBody {
 		// Not buffered: each call reports its own chunk. The limit holds
 		// whether or not the client declared a content-length.
+		if s.reqBytes == 0 {
+			if d := s.pol().UnexpectedBody(&s.req, size); d.Verdict == policy.Block {
+				s.bodyDone = true
+				return s.block(&d)
+			} else {
+				s.record(&d)
+			}
+		}
 		s.reqBytes += int64(size)
 		if s.reqBytes > s.pol().BodyLimit(&s.req) {
 			s.bodyDone = true
@@ -199,6 +211,18 @@ func (s *stream) OnHttpStreamDone() {
 		s.plugin.metrics.count(s.req.Match.Endpoint, policy.Allow)
 	}
 	s.countInventory()
+}
+
+// applyEdits makes the upstream see what was validated: the normalised
+// path (with the query as sent) and no method-override header.
+func (s *stream) applyEdits(e *policy.Edits) error {
+	for _, h := range e.Remove {
+		_ = abi.RemoveHttpRequestHeader(h)
+	}
+	if e.Path != "" {
+		return abi.ReplaceHttpRequestHeader(":path", e.Path)
+	}
+	return nil
 }
 
 // record reports a non-blocking decision (a log) and remembers the worst.
