@@ -27,7 +27,8 @@ func (s hostStore) Get(key string) ([]byte, uint32, bool, error) {
 func (hostStore) Set(string, []byte, uint32) error { return fmt.Errorf("read-only") }
 
 // TestEightVMsShareSessionHistories interleaves concurrent requests of the
-// same sessions over 8 worker VMs. Every request must land in its session's
+// same sessions over 8 worker VMs (sequences.count "any": a step is
+// recorded in the same compare-and-swap as its evaluation). Every request must land in its session's
 // history (no lost update), and every rule must see the history the request
 // was appended to: with max_consecutive 20 and 40 requests per session,
 // exactly 20 are blocked per session. A stale read would let some through.
@@ -42,7 +43,7 @@ func TestEightVMsShareSessionHistories(t *testing.T) {
 	cfg := []byte(fmt.Sprintf(`{
 	  "endpoints": [{"id": "op_a", "method": "GET", "path": "/a"}],
 	  "session": {"from": ["header:x-session-id"], "history": 64, "max_sessions": 4096},
-	  "sequences": {"rules": [{"id": "cap", "endpoint": "op_a", "max_consecutive": %d, "action": "block"}]}
+	  "sequences": {"count": "any", "rules": [{"id": "cap", "endpoint": "op_a", "max_consecutive": %d, "action": "block"}]}
 	}`, maxConsecutiv))
 	host, err := wasmtest.New(context.Background(), wasmtest.Options{Module: builtModule(t), PluginConfig: cfg,
 		Workers: 8, PluginName: "apiwarden", RootID: "apiwarden", VMID: "apiwarden", DisableTrace: true})
@@ -77,7 +78,10 @@ func TestEightVMsShareSessionHistories(t *testing.T) {
 
 	p, err := policy.Compile(cfg)
 	require.NoError(t, err)
-	sess := session.New(p.Session)
+	sc := p.Session
+	sc.Salt = string(host.SharedData()[session.SaltKey(sc.Prefix)])
+	require.Len(t, sc.Salt, 32, "an empty salt is one random salt shared by every VM")
+	sess := session.New(sc)
 	for s := 0; s < sessions; s++ {
 		sid := fmt.Sprintf("session-%d", s)
 		assert.Equal(t, perSession-maxConsecutiv, blocked[sid], "%s: rules saw a stale history", sid)

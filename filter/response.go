@@ -29,9 +29,11 @@ func (s *stream) OnHttpResponseHeaders(_ int, endOfStream bool) (act types.Actio
 		// model), one value instead of the whole map.
 		st, _ := abi.GetHttpResponseHeader(":status")
 		s.status = int(parseLength(st))
+		s.recordStep()
 		return types.ActionContinue
 	}
 	hdrs, err := abi.GetHttpResponseHeaders()
+	defer s.recordStep()
 	if err != nil {
 		// Without the headers content-length cannot be fixed: leave the
 		// body alone rather than send a rewritten one with a stale length.

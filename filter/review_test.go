@@ -49,10 +49,47 @@ func TestRefusedBodyIsNotASessionStep(t *testing.T) {
 		if r := host.GetSentLocalResponse(id); r != nil {
 			return int(r.StatusCode)
 		}
+		host.CallOnResponseHeaders(id, [][2]string{{":status", "200"}}, true)
 		return 200
 	}
 	assert.Equal(t, 400, post("/verify", `{"otp":"nope"}`))
 	assert.Equal(t, 403, post("/transfer", ""), "a refused verification is not a step")
 	assert.Equal(t, 200, post("/verify", `{"otp":"123456"}`))
 	assert.Equal(t, 200, post("/transfer", ""))
+}
+
+// TestStepsCountOnlyWhenTheyHappened: by default a request becomes a step
+// of its session only once the upstream answered it 2xx, and a HEAD (which
+// routes to the GET endpoint) never does.
+func TestStepsCountOnlyWhenTheyHappened(t *testing.T) {
+	for _, count := range []string{"success", "any"} {
+		t.Run(count, func(t *testing.T) {
+			host, reset := newHost(t, []byte(`{"endpoints":[
+			  {"id":"balance","method":"GET","path":"/balance"},
+			  {"id":"transfer","method":"POST","path":"/transfer"}],
+			  "session":{"from":["header:x-session-id"]},
+			  "sequences":{"count":"`+count+`","rules":[{"id":"transfer-after-balance","endpoint":"transfer","requires":["balance"],"action":"block"}]}}`))
+			defer reset()
+			send := func(method, path, sid, status string) int {
+				id := host.InitializeHttpContext()
+				defer host.CompleteHttpContext(id)
+				host.CallOnRequestHeaders(id, reqHeaders(method, path, [2]string{"x-session-id", sid}), true)
+				if r := host.GetSentLocalResponse(id); r != nil {
+					return int(r.StatusCode)
+				}
+				host.CallOnResponseHeaders(id, [][2]string{{":status", status}}, true)
+				return 200
+			}
+			assert.Equal(t, 200, send("GET", "/balance", "a", "404"))
+			want404 := 403
+			if count == "any" {
+				want404 = 200
+			}
+			assert.Equal(t, want404, send("POST", "/transfer", "a", "200"), "a balance read answered 404 (count %s)", count)
+			assert.Equal(t, 200, send("HEAD", "/balance", "b", "200"))
+			assert.Equal(t, 403, send("POST", "/transfer", "b", "200"), "a HEAD never satisfies a GET requirement")
+			assert.Equal(t, 200, send("GET", "/balance", "c", "200"))
+			assert.Equal(t, 200, send("POST", "/transfer", "c", "200"))
+		})
+	}
 }

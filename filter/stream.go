@@ -38,6 +38,9 @@ type stream struct {
 	// Envoy runs for our own reply must not be treated as upstream traffic.
 	replied  bool
 	decision policy.Decision
+	// pendingStep: the request becomes a session step if the upstream
+	// answers it 2xx (recordStep, from the response headers).
+	pendingStep bool
 
 	// Response side.
 	status       int

@@ -85,7 +85,20 @@ func (p *pluginContext) OnPluginStart(size int) types.OnPluginStartStatus {
 	p.policy = pol
 	p.metrics = defineMetrics(pol)
 	p.events = policy.NewTokenBucket(pol.Events.PerSecond, pol.Events.Burst)
-	p.sessions = session.New(pol.Session)
+	sc := pol.Session
+	if sc.Salt == "" {
+		// No configured salt: one random salt per proxy, shared by every
+		// VM, so chosen session ids cannot target a victim's bucket.
+		salt, err := session.SharedSalt(sharedStore{}, sc.Prefix, randomBytes)
+		if err != nil {
+			abi.LogWarnf("apiwarden: no shared session salt, this VM uses its own: %v", err)
+			var b [16]byte
+			randomBytes(b[:])
+			salt = string(b[:])
+		}
+		sc.Salt = salt
+	}
+	p.sessions = session.New(sc)
 	p.sizes = make([]redact.SizeEstimator, len(pol.Endpoints)+1)
 	p.inventory = inventory.New(sharedStore{}, pol.InventoryConfig())
 	p.known = pol.KnownOps()

@@ -41,3 +41,36 @@ func (p *Policy) SequenceDecision(h *sequence.Hit, ep *Endpoint) Decision {
 	}
 	return d
 }
+
+// Step says when a request becomes a step of its session's history.
+type Step uint8
+
+const (
+	// StepNever: the rules are checked but the request is never recorded
+	// (a HEAD routed to a GET endpoint: it reads no resource, so it must
+	// not satisfy a "requires" on that endpoint).
+	StepNever Step = iota
+	// StepNow: recorded as its rules are checked, in one compare-and-swap
+	// (sequences.count "any").
+	StepNow
+	// StepOnSuccess: checked now, recorded once the upstream answered it
+	// with a 2xx (sequences.count "success", the default): a balance read
+	// answered 404 did not happen.
+	StepOnSuccess
+)
+
+// SessionStep decides when the request r becomes a step.
+func (p *Policy) SessionStep(r *Request) Step {
+	ep := r.Match.Endpoint
+	if ep == nil || r.Method != ep.Method {
+		return StepNever
+	}
+	if p.Sequences.CountAny {
+		return StepNow
+	}
+	return StepOnSuccess
+}
+
+// StepHappened reports whether an upstream status makes a pending
+// StepOnSuccess a step.
+func StepHappened(status int) bool { return status >= 200 && status < 300 }

@@ -69,7 +69,11 @@ func TestSeedScenario(t *testing.T) {
 			// the way the module hashes them.
 			p, err := policy.Compile(cfg)
 			require.NoError(t, err)
-			sessions := session.New(p.Session)
+			// The example leaves "salt" empty: the module shares one random
+			// salt through shared data.
+			sc := p.Session
+			sc.Salt = string(host.SharedData()[session.SaltKey(sc.Prefix)])
+			sessions := session.New(sc)
 			attacker, _ := sessions.Key(headers{{"x-session-id", "attacker-1"}}, "")
 			rules := map[string]int{}
 			for _, l := range host.Logs() {

@@ -118,6 +118,10 @@ type Config struct {
 	Rules []Rule
 	// Analytics is nil when the section has no "analytics" object.
 	Analytics *AnalyticsConfig
+	// CountAny makes every allowed request a step of its session as soon
+	// as its rules pass (sequences.count "any"). By default ("success") a
+	// request becomes a step only once the upstream answered it 2xx.
+	CountAny bool
 }
 
 var ruleKeys = map[Kind][]string{
@@ -134,8 +138,12 @@ var ruleKeys = map[Kind][]string{
 // recorded in n.Errs.
 func ParseSequences(n cfg.Node, knownOps []string) Config {
 	c := Config{Ops: append([]string(nil), knownOps...)}
-	if n.IsNull() || !n.Object("rules", "analytics") {
+	if n.IsNull() || !n.Object("rules", "analytics", "count") {
 		return c
+	}
+	if v, ok := n.Get("count"); ok {
+		s, _ := v.Enum("success", "any")
+		c.CountAny = s == "any"
 	}
 	index := make(map[string]int, len(knownOps))
 	for i, op := range knownOps {

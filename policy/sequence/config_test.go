@@ -58,7 +58,7 @@ func TestParseSequencesErrors(t *testing.T) {
 	require.Error(t, err)
 	msg := err.Error()
 	for _, want := range []string{
-		`sequences.extra: unknown key (want one of analytics, rules)`,
+		`sequences.extra: unknown key (want one of analytics, count, rules)`,
 		`sequences.rules[0].requires[1]: unknown operation id "get_balanse" (not an endpoint id)`,
 		`sequences.rules[1].sequence: unknown key (want one of action, endpoint, id, kind, max_consecutive, mode, within)`,
 		`sequences.rules[1].max_consecutive: want an integer between 1 and 63, got 0`,

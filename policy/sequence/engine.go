@@ -122,6 +122,46 @@ func (e *Engine) ObserveInto(r *Result, st session.Store, sessionHash string, op
 	return session.ErrContention
 }
 
+// Check reads the session's history and evaluates every rule against it
+// without recording op: the first half of a step that is recorded only
+// once it happened (Record, after the upstream answered). Between the two
+// another request of the same session may be recorded, so a rule sees the
+// history as of Check, not as of the write.
+func (e *Engine) Check(r *Result, st session.Store, sessionHash string, op int, now time.Time) error {
+	r.Hits, r.Prior, r.Score, r.Scored, r.Attempts, r.Corrupt = r.Hits[:0], r.Prior[:0], 0, false, 1, false
+	if op < 0 || op > session.MaxOp {
+		return fmt.Errorf("sequence: operation index %d out of range", op)
+	}
+	tx := e.pool.Get().(*session.Txn)
+	defer e.pool.Put(tx)
+	if err := e.sess.Begin(st, sessionHash, now, tx); err != nil {
+		return err
+	}
+	in := Input{Op: uint16(op), Now: session.Millis(now), Prior: tx.Prior.Entries}
+	e.evaluate(r, &in)
+	r.Corrupt = tx.Corrupt
+	r.Prior = append(r.Prior, tx.Prior.Entries...)
+	return nil
+}
+
+// Record appends op to the session's history (compare-and-swap, with the
+// session cas_retries) and counts it in the analytics: the step happened.
+// Exhausted retries return session.ErrContention.
+func (e *Engine) Record(st session.Store, sessionHash string, op int, now time.Time) error {
+	if op < 0 || op > session.MaxOp {
+		return fmt.Errorf("sequence: operation index %d out of range", op)
+	}
+	tx := e.pool.Get().(*session.Txn)
+	defer e.pool.Put(tx)
+	if err := e.sess.Record(st, sessionHash, op, now, tx); err != nil {
+		return err
+	}
+	if e.analytics != nil {
+		e.analytics.Record(tx.Prior.Entries, uint16(op), session.Millis(now))
+	}
+	return nil
+}
+
 // Evaluate runs the rules on in without touching shared data (for tests
 // and offline replays).
 func (e *Engine) Evaluate(in Input) Result {
