@@ -1,8 +1,9 @@
 package policy
 
 import (
-	"strings"
 	"unicode/utf8"
+
+	"github.com/apiwarden/apiwarden/policy/inventory"
 )
 
 // Event is what one security event says besides the decision. Field names
@@ -79,29 +80,10 @@ const (
 
 // LongMethod stands for a method longer than MaxEventMethod bytes or not
 // an HTTP token, in events and in the inventory.
-const LongMethod = "_LONG"
+const LongMethod = inventory.LongMethod
 
 // EventMethod is the method as events and the inventory record it.
-func EventMethod(m string) string {
-	if len(m) > MaxEventMethod {
-		return LongMethod
-	}
-	for i := 0; i < len(m); i++ {
-		if !isTokenChar(m[i]) {
-			return LongMethod
-		}
-	}
-	return m
-}
-
-// isTokenChar reports an RFC 9110 tchar.
-func isTokenChar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return c != 0 && strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+func EventMethod(m string) string { return inventory.Method(m) }
 
 // clipText cuts s to at most max bytes at a UTF-8 boundary, marking the
 // cut with "...".

@@ -7,13 +7,16 @@ import (
 	"sort"
 )
 
-// Shared-data value formats. Both start with a kind byte and a version;
-// a value that does not decode (another version, corruption) is replaced
-// on the next flush.
+// Shared-data value formats. Both start with a kind byte and a version,
+// then (shadow only) two counters, then entries, each framed by its
+// length (uvarint), so an entry that does not decode is dropped and
+// counted on its own and the others survive. A value of another kind or
+// version is foreign: it counts as one dropped entry and is replaced on
+// the next flush.
 const (
 	opsKind     = 'o'
 	shadowKind  = 's'
-	codecVer    = 1
+	codecVer    = 2
 	maxIDLen    = 256
 	maxTplLen   = MaxTemplateSegments*(maxLiteralSegment+1) + 8
 	maxMethodLn = 32
@@ -58,15 +61,42 @@ func (e *shadowEntry) Examples() uint64 {
 
 func appendOps(dst []byte, t []opEntry) []byte {
 	dst = append(dst, opsKind, codecVer)
-	dst = binary.AppendUvarint(dst, uint64(len(t)))
+	var body []byte
 	for _, e := range t {
-		dst = binary.AppendUvarint(dst, uint64(len(e.id)))
-		dst = append(dst, e.id...)
-		for _, c := range e.classes {
-			dst = binary.AppendUvarint(dst, c)
+		if len(e.id) > maxIDLen {
+			continue // never write what the decoder refuses
 		}
+		body = binary.AppendUvarint(body[:0], uint64(len(e.id)))
+		body = append(body, e.id...)
+		for _, c := range e.classes {
+			body = binary.AppendUvarint(body, c)
+		}
+		dst = appendFrame(dst, body)
 	}
 	return dst
+}
+
+// appendFrame appends one length-framed entry.
+func appendFrame(dst, body []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(body)))
+	return append(dst, body...)
+}
+
+// frames walks the framed entries of b, calling entry on each body; it
+// returns how many entries were dropped: those entry refuses, and the
+// rest of the value once a frame length is impossible (counted as one).
+func frames(b []byte, max int, entry func(body []byte) bool) (dropped int) {
+	for n := 0; len(b) > 0; n++ {
+		l, m := binary.Uvarint(b)
+		if m <= 0 || l > uint64(len(b)-m) || n >= max {
+			return dropped + 1
+		}
+		if !entry(b[m : m+int(l)]) {
+			dropped++
+		}
+		b = b[m+int(l):]
+	}
+	return dropped
 }
 
 // decoder reads the formats defensively: any problem makes ok false.
@@ -124,31 +154,41 @@ func (d *decoder) header(kind byte) {
 	d.b = d.b[2:]
 }
 
-// decodeOps decodes an ops value; a missing value is an empty table, a
-// bad one an empty table with ok false.
-func decodeOps(b []byte) (t []opEntry, ok bool) {
+// decodeOps decodes an ops value entry by entry; a missing value is an
+// empty table. dropped counts the entries that did not decode (a foreign
+// value counts as one): they are left out, the others kept.
+func decodeOps(b []byte) (t []opEntry, dropped int) {
 	if b == nil {
-		return nil, true
+		return nil, 0
 	}
 	d := decoder{b: b, ok: true}
 	d.header(opsKind)
-	n := d.uvarint()
-	if !d.ok || n > MaxOps || n > uint64(len(d.b)) {
-		return nil, false
+	if !d.ok {
+		return nil, 1
 	}
-	t = make([]opEntry, 0, n)
-	for i := uint64(0); i < n && d.ok; i++ {
-		var e opEntry
-		e.id = d.str(maxIDLen)
-		for c := range e.classes {
-			e.classes[c] = d.uvarint()
+	seen := map[string]int{}
+	dropped = frames(d.b, MaxOps, func(body []byte) bool {
+		e := decoder{b: body, ok: true}
+		var op opEntry
+		op.id = e.str(maxIDLen)
+		for c := range op.classes {
+			op.classes[c] = e.uvarint()
 		}
-		t = append(t, e)
-	}
-	if !d.ok || len(d.b) != 0 {
-		return nil, false
-	}
-	return t, true
+		if !e.ok || len(e.b) != 0 || op.id == "" {
+			return false
+		}
+		if at, dup := seen[op.id]; dup {
+			// Another writer's copy of the same id: one entry, summed.
+			for c := range op.classes {
+				t[at].classes[c] += op.classes[c]
+			}
+			return true
+		}
+		seen[op.id] = len(t)
+		t = append(t, op)
+		return true
+	})
+	return t, dropped
 }
 
 // mergeOps adds per-VM deltas (indexed like ids) to the shared table,
@@ -196,53 +236,65 @@ func appendShadow(dst []byte, t shadowTable) []byte {
 	dst = append(dst, shadowKind, codecVer)
 	dst = binary.AppendUvarint(dst, t.evictedEndpoints)
 	dst = binary.AppendUvarint(dst, t.evictedHits)
-	dst = binary.AppendUvarint(dst, uint64(len(t.entries)))
+	var body []byte
 	for _, e := range t.entries {
-		dst = binary.AppendUvarint(dst, uint64(len(e.method)))
-		dst = append(dst, e.method...)
-		dst = binary.AppendUvarint(dst, uint64(len(e.template)))
-		dst = append(dst, e.template...)
-		dst = binary.AppendUvarint(dst, e.hits)
-		for _, c := range e.classes {
-			dst = binary.AppendUvarint(dst, c)
+		if len(e.method) > maxMethodLn || len(e.template) > maxTplLen {
+			continue // never write what the decoder refuses
 		}
-		dst = binary.AppendVarint(dst, e.first)
-		dst = binary.AppendVarint(dst, e.last)
-		dst = binary.LittleEndian.AppendUint64(dst, e.sketch)
+		body = binary.AppendUvarint(body[:0], uint64(len(e.method)))
+		body = append(body, e.method...)
+		body = binary.AppendUvarint(body, uint64(len(e.template)))
+		body = append(body, e.template...)
+		body = binary.AppendUvarint(body, e.hits)
+		for _, c := range e.classes {
+			body = binary.AppendUvarint(body, c)
+		}
+		body = binary.AppendVarint(body, e.first)
+		body = binary.AppendVarint(body, e.last)
+		body = binary.LittleEndian.AppendUint64(body, e.sketch)
+		dst = appendFrame(dst, body)
 	}
 	return dst
 }
 
-func decodeShadow(b []byte) (t shadowTable, ok bool) {
+// decodeShadow is decodeOps for the shadow table.
+func decodeShadow(b []byte) (t shadowTable, dropped int) {
 	if b == nil {
-		return t, true
+		return t, 0
 	}
 	d := decoder{b: b, ok: true}
 	d.header(shadowKind)
 	t.evictedEndpoints = d.uvarint()
 	t.evictedHits = d.uvarint()
-	n := d.uvarint()
-	if !d.ok || n > MaxMaxShadow || n > uint64(len(d.b)) {
-		return shadowTable{}, false
+	if !d.ok {
+		return shadowTable{}, 1
 	}
-	t.entries = make([]shadowEntry, 0, n)
-	for i := uint64(0); i < n && d.ok; i++ {
+	seen := map[string]int{}
+	dropped = frames(d.b, MaxMaxShadow, func(body []byte) bool {
+		x := decoder{b: body, ok: true}
 		var e shadowEntry
-		e.method = d.str(maxMethodLn)
-		e.template = d.str(maxTplLen)
-		e.hits = d.uvarint()
+		e.method = x.str(maxMethodLn)
+		e.template = x.str(maxTplLen)
+		e.hits = x.uvarint()
 		for c := range e.classes {
-			e.classes[c] = d.uvarint()
+			e.classes[c] = x.uvarint()
 		}
-		e.first = d.varint()
-		e.last = d.varint()
-		e.sketch = d.u64()
+		e.first = x.varint()
+		e.last = x.varint()
+		e.sketch = x.u64()
+		if !x.ok || len(x.b) != 0 || e.method == "" || e.template == "" || e.template[0] != '/' {
+			return false
+		}
+		k := e.method + " " + e.template
+		if at, dup := seen[k]; dup {
+			t.entries[at].add(&e)
+			return true
+		}
+		seen[k] = len(t.entries)
 		t.entries = append(t.entries, e)
-	}
-	if !d.ok || len(d.b) != 0 {
-		return shadowTable{}, false
-	}
-	return t, true
+		return true
+	})
+	return t, dropped
 }
 
 // merge adds deltas and dropped hits, then evicts down to max entries:
@@ -262,18 +314,7 @@ func (t *shadowTable) merge(deltas []shadowEntry, dropped uint64, max int) int {
 			t.entries = append(t.entries, d)
 			continue
 		}
-		e := &t.entries[j]
-		e.hits += d.hits
-		for c := range e.classes {
-			e.classes[c] += d.classes[c]
-		}
-		if e.first == 0 || d.first != 0 && d.first < e.first {
-			e.first = d.first
-		}
-		if d.last > e.last {
-			e.last = d.last
-		}
-		e.sketch |= d.sketch
+		t.entries[j].add(&d)
 	}
 	t.evictedHits += dropped
 	evicted := 0
@@ -297,6 +338,21 @@ func (t *shadowTable) merge(deltas []shadowEntry, dropped uint64, max int) int {
 	}
 	sort.Slice(t.entries, func(i, j int) bool { return less(&t.entries[i], &t.entries[j]) })
 	return evicted
+}
+
+// add merges d's counts into e.
+func (e *shadowEntry) add(d *shadowEntry) {
+	e.hits += d.hits
+	for c := range e.classes {
+		e.classes[c] += d.classes[c]
+	}
+	if e.first == 0 || d.first != 0 && d.first < e.first {
+		e.first = d.first
+	}
+	if d.last > e.last {
+		e.last = d.last
+	}
+	e.sketch |= d.sketch
 }
 
 func less(a, b *shadowEntry) bool {

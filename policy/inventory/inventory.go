@@ -3,7 +3,9 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apiwarden/apiwarden/policy/session"
@@ -56,13 +58,15 @@ type Config struct {
 // shadow endpoint, and merges them into shared data on Flush, so that all
 // VMs aggregate. It is safe for concurrent use.
 type Inventory struct {
-	store     session.Store
-	opsKey    string
-	shadowKey string
-	ids       []string
-	idIndex   map[string]int
-	max       int
-	now       func() time.Time
+	store session.Store
+	// droppedEntries counts shared-data entries that did not decode.
+	droppedEntries *atomic.Uint64
+	opsKey         string
+	shadowKey      string
+	ids            []string
+	idIndex        map[string]int
+	max            int
+	now            func() time.Time
 
 	mu      sync.Mutex
 	ops     [][numClasses]uint64 // per-VM deltas since the last flush
@@ -109,6 +113,7 @@ func New(store session.Store, cfg Config) *Inventory {
 		ops:       make([][numClasses]uint64, len(cfg.Ops)),
 		shadow:    make(map[string]*shadowLocal),
 	}
+	inv.droppedEntries = new(atomic.Uint64)
 	for i, id := range cfg.Ops {
 		inv.idIndex[id] = i
 	}
@@ -133,6 +138,7 @@ func (inv *Inventory) Count(op int, status int) {
 // that shadow endpoint and returns the template. Only the template is
 // kept, never the path. A repeated template costs no allocation.
 func (inv *Inventory) Learn(method, path string) string {
+	method = Method(method)
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	e := inv.entry(method, path, true)
@@ -157,6 +163,7 @@ func (inv *Inventory) Learn(method, path string) string {
 // CountShadow records the response status of a shadow endpoint (method
 // and the template Learn returned).
 func (inv *Inventory) CountShadow(method, template string, status int) {
+	method = Method(method)
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	e := inv.entry(method, template, false)
@@ -208,8 +215,9 @@ func (inv *Inventory) entry(method, path string, derive bool) *shadowLocal {
 type FlushStats struct {
 	// Written counts the keys written, Contended the keys whose
 	// compare-and-swap kept failing (their counts wait for the next
-	// flush), Corrupt the keys replaced because they did not decode.
-	Written, Contended, Corrupt int
+	// flush), Corrupt the keys rewritten without entries that did not
+	// decode, Dropped those entries (a foreign value counts as one).
+	Written, Contended, Corrupt, Dropped int
 	// Evicted counts the shadow endpoints this flush evicted.
 	Evicted int
 }
@@ -232,10 +240,10 @@ func (inv *Inventory) Flush() (FlushStats, error) {
 	var stats FlushStats
 	var firstErr error
 	if hasCounts(ops) {
-		ok, err := inv.casLoop(inv.opsKey, &stats, func(old []byte) ([]byte, bool) {
-			t, good := decodeOps(old)
+		ok, err := inv.casLoop(inv.opsKey, &stats, func(old []byte) ([]byte, int) {
+			t, dropped := decodeOps(old)
 			t = mergeOps(t, inv.ids, inv.idIndex, ops)
-			return appendOps(nil, t), good
+			return appendOps(nil, t), dropped
 		})
 		if err != nil {
 			firstErr = err
@@ -252,10 +260,10 @@ func (inv *Inventory) Flush() (FlushStats, error) {
 	}
 	if len(deltas) > 0 || dropped > 0 {
 		evicted := 0
-		ok, err := inv.casLoop(inv.shadowKey, &stats, func(old []byte) ([]byte, bool) {
-			t, good := decodeShadow(old)
+		ok, err := inv.casLoop(inv.shadowKey, &stats, func(old []byte) ([]byte, int) {
+			t, bad := decodeShadow(old)
 			evicted = t.merge(deltas, dropped, inv.max)
-			return appendShadow(nil, t), good
+			return appendShadow(nil, t), bad
 		})
 		if err != nil && firstErr == nil {
 			firstErr = err
@@ -273,20 +281,22 @@ func (inv *Inventory) Flush() (FlushStats, error) {
 }
 
 // casLoop reads key, lets update build the new value from the old one
-// (reporting whether the old one decoded) and writes it back with
-// compare-and-swap, retrying on a mismatch.
-func (inv *Inventory) casLoop(key string, stats *FlushStats, update func(old []byte) ([]byte, bool)) (bool, error) {
+// (reporting how many of its entries did not decode) and writes it back
+// with compare-and-swap, retrying on a mismatch.
+func (inv *Inventory) casLoop(key string, stats *FlushStats, update func(old []byte) ([]byte, int)) (bool, error) {
 	for attempt := 0; attempt < casRetries; attempt++ {
 		old, cas, found, err := inv.store.Get(key)
 		if err != nil {
 			return false, fmt.Errorf("inventory: read %s: %w", key, err)
 		}
-		val, good := update(old)
+		val, dropped := update(old)
 		err = inv.store.Set(key, val, session.CASFor(cas, found))
 		if err == nil {
 			stats.Written++
-			if found && !good {
+			if dropped > 0 {
 				stats.Corrupt++
+				stats.Dropped += dropped
+				inv.droppedEntries.Add(uint64(dropped))
 			}
 			return true, nil
 		}
@@ -365,3 +375,34 @@ func fnv64(s string) uint64 {
 	}
 	return h
 }
+
+// Method is a request method as the inventory (and events) record it: a
+// method longer than 32 bytes or that is not an HTTP token becomes
+// LongMethod, so attacker-chosen bytes are bounded before they are stored.
+func Method(m string) string {
+	if len(m) > maxMethodLn || m == "" {
+		return LongMethod
+	}
+	for i := 0; i < len(m); i++ {
+		if !isTokenChar(m[i]) {
+			return LongMethod
+		}
+	}
+	return m
+}
+
+// LongMethod stands for a method Method does not keep.
+const LongMethod = "_LONG"
+
+// isTokenChar reports an RFC 9110 tchar.
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return c != 0 && strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// DroppedEntries counts the shared-data entries this VM's flushes dropped
+// because they did not decode.
+func (inv *Inventory) DroppedEntries() uint64 { return inv.droppedEntries.Load() }

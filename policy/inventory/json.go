@@ -27,7 +27,7 @@ type KnownOp struct {
 //	 "shadow":[{"method":"GET","template":"/api/v1/users/{id}/cards","hits":2,"examples":2,
 //	   "first_seen":"2026-01-02T03:04:05Z","last_seen":"2026-01-02T03:04:06Z",
 //	   "status":{"1xx":0,"2xx":0,"3xx":0,"4xx":2,"5xx":0,"other":0}}],
-//	 "shadow_evicted":{"endpoints":0,"hits":0},"max_shadow":500}
+//	 "shadow_evicted":{"endpoints":0,"hits":0},"max_shadow":500,"dropped_entries":0}
 func (inv *Inventory) AppendJSON(dst []byte, known []KnownOp) ([]byte, error) {
 	rawOps, _, _, err := inv.store.Get(inv.opsKey)
 	if err != nil {
@@ -119,6 +119,8 @@ func (inv *Inventory) AppendJSON(dst []byte, known []KnownOp) ([]byte, error) {
 	dst = strconv.AppendUint(dst, shadow.evictedHits, 10)
 	dst = append(dst, `},"max_shadow":`...)
 	dst = strconv.AppendInt(dst, int64(inv.max), 10)
+	dst = append(dst, `,"dropped_entries":`...)
+	dst = strconv.AppendUint(dst, inv.droppedEntries.Load(), 10)
 	return append(dst, '}'), nil
 }
 

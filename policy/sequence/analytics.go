@@ -192,12 +192,11 @@ func (a *Analytics) Flush(st session.Store) (FlushStats, error) {
 				break
 			}
 			table = table[:0]
-			corrupt := false
+			dropped := 0
 			if found {
-				if table, err = decodeShard(raw, table); err != nil {
-					corrupt = true
-				}
+				table, dropped = decodeShard(raw, table)
 			}
+			corrupt := dropped > 0
 			last = append(last[:0], table...)
 			if len(deltas) == 0 && !corrupt {
 				done = true
@@ -211,6 +210,7 @@ func (a *Analytics) Flush(st session.Store) (FlushStats, error) {
 				last = append(last[:0], table...)
 				stats.Written++
 				if corrupt {
+					// The bad entries are gone, the rest of the shard kept.
 					stats.Corrupt++
 					a.corrupt.Add(1)
 				}

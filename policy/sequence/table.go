@@ -2,8 +2,6 @@ package sequence
 
 import (
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"sort"
 
 	"github.com/apiwarden/apiwarden/policy/session"
@@ -26,71 +24,58 @@ type centry struct {
 	count uint64
 }
 
-const shardVersion = 1
+const shardVersion = 2
 
-// maxShardEntries bounds what a decoded shard may claim to hold.
+// maxShardEntries bounds what a decoded shard may hold.
 const maxShardEntries = 1 << 20
-
-var errShard = errors.New("sequence: corrupt count table")
 
 // appendShard encodes a count table shard:
 //
-//	version byte (1), uvarint entry count,
-//	per entry: kind byte, n byte, n x uvarint op, uvarint count
+//	version byte (2), then per entry: uvarint length, then
+//	kind byte, n byte, n x uvarint op, uvarint count
+//
+// Entries are framed by their length so a bad one is dropped alone.
 func appendShard(b []byte, entries []centry) []byte {
 	b = append(b, shardVersion)
-	b = binary.AppendUvarint(b, uint64(len(entries)))
+	var body []byte
 	for _, e := range entries {
-		b = append(b, e.key.kind, e.key.n)
+		body = append(body[:0], e.key.kind, e.key.n)
 		for _, op := range e.key.ops[:e.key.n] {
-			b = binary.AppendUvarint(b, uint64(op))
+			body = binary.AppendUvarint(body, uint64(op))
 		}
-		b = binary.AppendUvarint(b, e.count)
+		body = binary.AppendUvarint(body, e.count)
+		b = binary.AppendUvarint(b, uint64(len(body)))
+		b = append(b, body...)
 	}
 	return b
 }
 
-// decodeShard decodes a shard; any input yields entries or an error,
-// never a panic. Duplicate keys are summed.
-func decodeShard(b []byte, dst []centry) ([]centry, error) {
+// decodeShard decodes a shard entry by entry; any input yields entries,
+// never a panic. An entry that does not decode is dropped and counted, the
+// others kept; once a frame length is impossible the rest counts as one
+// dropped entry, and a value of another version as one. Duplicate keys are
+// summed.
+func decodeShard(b []byte, dst []centry) ([]centry, int) {
 	dst = dst[:0]
-	if len(b) < 2 || b[0] != shardVersion {
-		return dst, fmt.Errorf("%w: bad header", errShard)
+	if len(b) < 1 || b[0] != shardVersion {
+		return dst, 1
 	}
-	n, m := binary.Uvarint(b[1:])
-	if m <= 0 || n > maxShardEntries || n > uint64(len(b)) {
-		return dst, fmt.Errorf("%w: bad entry count", errShard)
-	}
-	b = b[1+m:]
+	b = b[1:]
+	dropped := 0
 	var seen map[ckey]int
-	for i := uint64(0); i < n; i++ {
-		if len(b) < 2 {
-			return dst[:0], fmt.Errorf("%w: truncated", errShard)
+	for len(b) > 0 {
+		l, m := binary.Uvarint(b)
+		if m <= 0 || l > uint64(len(b)-m) || len(dst) >= maxShardEntries {
+			return dst, dropped + 1
 		}
-		var k ckey
-		k.kind, k.n = b[0], b[1]
-		b = b[2:]
-		if k.kind > kindPrec || k.n < 1 || k.n > MaxLength || (k.kind == kindPrec && k.n != 3) {
-			return dst[:0], fmt.Errorf("%w: bad key", errShard)
+		k, c, ok := decodeEntry(b[m : m+int(l)])
+		b = b[m+int(l):]
+		if !ok {
+			dropped++
+			continue
 		}
-		for j := 0; j < int(k.n); j++ {
-			v, m := binary.Uvarint(b)
-			if m <= 0 || v > session.MaxOp {
-				return dst[:0], fmt.Errorf("%w: bad operation", errShard)
-			}
-			k.ops[j] = uint16(v)
-			b = b[m:]
-		}
-		if k.kind == kindPrec && int(k.ops[2]) >= len(precWindows) {
-			return dst[:0], fmt.Errorf("%w: bad window", errShard)
-		}
-		c, m := binary.Uvarint(b)
-		if m <= 0 || c == 0 || c > 1<<62 {
-			return dst[:0], fmt.Errorf("%w: bad count", errShard)
-		}
-		b = b[m:]
 		if seen == nil {
-			seen = make(map[ckey]int, n)
+			seen = make(map[ckey]int)
 		}
 		if at, dup := seen[k]; dup {
 			dst[at].count += c
@@ -99,10 +84,34 @@ func decodeShard(b []byte, dst []centry) ([]centry, error) {
 		seen[k] = len(dst)
 		dst = append(dst, centry{key: k, count: c})
 	}
-	if len(b) != 0 {
-		return dst[:0], fmt.Errorf("%w: trailing bytes", errShard)
+	return dst, dropped
+}
+
+func decodeEntry(b []byte) (k ckey, count uint64, ok bool) {
+	if len(b) < 2 {
+		return k, 0, false
 	}
-	return dst, nil
+	k.kind, k.n = b[0], b[1]
+	b = b[2:]
+	if k.kind > kindPrec || k.n < 1 || k.n > MaxLength || (k.kind == kindPrec && k.n != 3) {
+		return k, 0, false
+	}
+	for j := 0; j < int(k.n); j++ {
+		v, m := binary.Uvarint(b)
+		if m <= 0 || v > session.MaxOp {
+			return k, 0, false
+		}
+		k.ops[j] = uint16(v)
+		b = b[m:]
+	}
+	if k.kind == kindPrec && int(k.ops[2]) >= len(precWindows) {
+		return k, 0, false
+	}
+	c, m := binary.Uvarint(b)
+	if m <= 0 || c == 0 || c > 1<<62 || m != len(b) {
+		return k, 0, false
+	}
+	return k, c, true
 }
 
 // mergeSpaceSaving adds deltas to a table of at most capacity entries with

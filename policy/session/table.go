@@ -139,9 +139,11 @@ type Txn struct {
 	// Prior is the session's history before this request (empty when the
 	// session is new or expired). Valid until the next Begin.
 	Prior History
-	// Corrupt reports that the bucket held bytes that do not decode; they
-	// are overwritten by Commit.
+	// Corrupt reports that the bucket held entries that do not decode;
+	// Dropped counts them. Commit rewrites the bucket without them (the
+	// other sessions of the bucket keep their histories).
 	Corrupt bool
+	Dropped int
 
 	key   string
 	cas   uint32
@@ -167,11 +169,11 @@ func (s *Sessions) Begin(st Store, sessionHash string, now time.Time, tx *Txn) e
 		return fmt.Errorf("session: read shared data: %w", err)
 	}
 	tx.key, tx.cas, tx.found, tx.id, tx.raw = key, cas, found, id, raw
-	tx.n, tx.self, tx.Corrupt = 0, -1, false
+	tx.n, tx.self, tx.Corrupt, tx.Dropped = 0, -1, false, 0
 	tx.Prior.Reset()
-	if found && !tx.decodeBucket() {
-		tx.Corrupt = true
-		tx.n, tx.self = 0, -1
+	if found {
+		tx.Dropped = tx.decodeBucket()
+		tx.Corrupt = tx.Dropped > 0
 	}
 	if tx.self >= 0 {
 		if err := tx.Prior.UnmarshalBinary(tx.ways[tx.self].rec); err != nil {
@@ -184,35 +186,53 @@ func (s *Sessions) Begin(st Store, sessionHash string, now time.Time, tx *Txn) e
 	return nil
 }
 
-func (tx *Txn) decodeBucket() bool {
+// decodeBucket reads the bucket way by way: a way that does not decode
+// (a damaged or foreign record) is dropped and counted, the others kept,
+// so one bad entry never costs its neighbours their histories. Once the
+// framing itself is impossible the rest of the value is one dropped
+// entry. A value of another version is foreign: dropped as one.
+func (tx *Txn) decodeBucket() (dropped int) {
 	b := tx.raw
-	if len(b) < 2 || b[0] != bucketVersion || int(b[1]) > Ways {
-		return false
+	if len(b) < 2 || b[0] != bucketVersion {
+		return 1
 	}
 	n := int(b[1])
 	b = b[2:]
 	for i := 0; i < n; i++ {
 		if len(b) < 8 {
-			return false
+			return dropped + 1
 		}
 		id := binary.LittleEndian.Uint64(b)
 		l, m := binary.Uvarint(b[8:])
 		if m <= 0 || l > uint64(len(b)-8-m) {
-			return false
+			return dropped + 1
 		}
 		rec := b[8+m : 8+m+int(l)]
 		b = b[8+m+int(l):]
 		last, ok := peekLastSeen(rec)
-		if !ok {
-			return false
+		if !ok || tx.n == Ways || tx.has(id) {
+			dropped++
+			continue
 		}
-		tx.ways[i] = way{id: id, last: last, rec: rec}
-		if id == tx.id && tx.self < 0 {
-			tx.self = i
+		tx.ways[tx.n] = way{id: id, last: last, rec: rec}
+		if id == tx.id {
+			tx.self = tx.n
+		}
+		tx.n++
+	}
+	if len(b) != 0 {
+		dropped++
+	}
+	return dropped
+}
+
+func (tx *Txn) has(id uint64) bool {
+	for i := 0; i < tx.n; i++ {
+		if tx.ways[i].id == id {
+			return true
 		}
 	}
-	tx.n = n
-	return len(b) == 0
+	return false
 }
 
 func peekLastSeen(rec []byte) (int64, bool) {
@@ -343,20 +363,18 @@ func (s *Sessions) Sweep(st Store, now time.Time, from, n int) (next, dropped in
 			continue
 		}
 		tx.raw, tx.n, tx.self, tx.id = raw, 0, -1, 0
-		ok := tx.decodeBucket()
+		bad := tx.decodeBucket()
 		b := append(tx.buf[:0], bucketVersion, 0)
 		kept := 0
-		if ok {
-			for w := 0; w < tx.n; w++ {
-				if nowMs-tx.ways[w].last > idle {
-					continue
-				}
-				b = appendWay(b, tx.ways[w].id, tx.ways[w].rec)
-				kept++
+		for w := 0; w < tx.n; w++ {
+			if nowMs-tx.ways[w].last > idle {
+				continue
 			}
+			b = appendWay(b, tx.ways[w].id, tx.ways[w].rec)
+			kept++
 		}
 		tx.buf = b
-		if ok && kept == tx.n {
+		if bad == 0 && kept == tx.n {
 			continue
 		}
 		b[1] = byte(kept)
