@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -66,6 +67,9 @@ func FuzzRedact(f *testing.F) {
 			if !gjson.ValidBytes(out) {
 				t.Fatalf("invalid output %q from %q", out, in)
 			}
+			if !utf8.Valid(out) || mayHaveLoneSurrogate(out) {
+				t.Fatalf("output %q from %q is not I-JSON text", out, in)
+			}
 			if !rep.Changed && string(out) != string(in) {
 				t.Fatalf("unchanged report but different output")
 			}
@@ -101,4 +105,10 @@ func FuzzRedact(f *testing.F) {
 			}
 		}
 	})
+}
+
+// mayHaveLoneSurrogate reports an unpaired surrogate escape, precisely.
+func mayHaveLoneSurrogate(b []byte) bool {
+	_, changed := toIJSON(nil, b)
+	return changed
 }

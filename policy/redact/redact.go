@@ -146,7 +146,12 @@ func (r *Redactor) Apply(dst, body []byte) ([]byte, Report, error) {
 		return nil, Report{}, err
 	}
 	if !rep.Changed {
-		return body, rep, nil
+		out = body
+	}
+	// Never emit invalid UTF-8 or a lone surrogate, whatever came in.
+	if fixed, changed := toIJSON(nil, out); changed {
+		rep.Changed = true
+		out = fixed
 	}
 	return out, rep, nil
 }
