@@ -228,9 +228,10 @@ func checkParam(in *Integrity, p *Param, values []string, scratch []byte, sv []s
 		}
 		return out, scratch
 	}
-	if len(values) > 1 && p.Kind != "array" {
+	if len(values) > 1 && (p.Kind != "array" || !p.Explode) {
 		// Servers disagree on which copy of a repeated parameter they use
-		// (first, last, all): a single-valued parameter must come once.
+		// (first, last, all): a single-valued parameter, or an array sent
+		// as one delimited value (explode false), must come once.
 		return append(out, Violation{In: p.In, Name: p.Name, Keyword: "maxItems", Message: "parameter given more than once"}), scratch
 	}
 	if p.Schema == nil {
