@@ -193,9 +193,8 @@ func (p *Policy) checkIntegrity(r *Request, path string, mode Mode) Decision {
 				continue
 			}
 			if in.MethodOverride == OverrideStrip {
-				if !containsStr(r.Edits.Remove, kv[0]) {
-					r.Edits.Remove = append(r.Edits.Remove, kv[0])
-				}
+				// Once per occurrence: a host may remove one value per call.
+				r.Edits.Remove = append(r.Edits.Remove, kv[0])
 				continue
 			}
 			bad := decide(ReasonMethodOverride, "", ActionBlock, mode, "the request asks for another method in a header")
