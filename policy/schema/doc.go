@@ -144,4 +144,10 @@
 //
 // Standard library (unsafe only to view the instance bytes as a string
 // without copying) and github.com/tidwall/gjson. No file-system access.
+//
+// Validate is plain JSON Schema. ValidateWith takes Semantics: with
+// Float64 numbers, bounds are compared on the value a float64 backend
+// holds, and Scan refuses, before validation, numbers that become 0 or
+// overflow as a float64 and (StrictText) strings that are not I-JSON text
+// (invalid UTF-8, unpaired surrogate escapes).
 package schema
