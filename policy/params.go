@@ -186,7 +186,7 @@ func checkParam(p *Param, values []string, scratch []byte, sv []schema.Violation
 		return out, scratch
 	}
 	scratch = appendParamJSON(scratch[:0], p, values)
-	for _, v := range p.Schema.Validate(scratch, schema.Request, 4, sv[:0]) {
+	for _, v := range p.Schema.Validate(scratch, schema.Parameter, 4, sv[:0]) {
 		out = append(out, Violation{In: p.In, Name: p.Name, Pointer: v.Pointer, Keyword: v.Keyword, Message: v.Message})
 	}
 	return out, scratch

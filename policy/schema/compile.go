@@ -58,12 +58,12 @@ type Compiler struct {
 	errs  []error
 	fresh []*node // nodes created by the current call
 
-	all      []error          // every error so far (bounded)
-	tainted  map[*node][]error // nodes of a call that failed, with its errors
-	color    map[*node]uint8   // cycle check: 1 on the stack, 2 done
-	strs     map[string]string // interned strings kept by compiled nodes
-	kwBuf    []kwPair          // keyword scratch, a stack shared by nested compiles
-	arrBuf   []gjson.Result    // array scratch for schema lists
+	all     []error           // every error so far (bounded)
+	tainted map[*node][]error // nodes of a call that failed, with its errors
+	color   map[*node]uint8   // cycle check: 1 on the stack, 2 done
+	strs    map[string]string // interned strings kept by compiled nodes
+	kwBuf   []kwPair          // keyword scratch, a stack shared by nested compiles
+	arrBuf  []gjson.Result    // array scratch for schema lists
 }
 
 type pendingRef struct {
