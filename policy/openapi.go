@@ -35,7 +35,7 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 			checkpoint()
 		}
 		op := &doc.Operations[i]
-		ep := &Endpoint{ID: op.ID, Method: op.Method, Path: routePath(op.Path), Source: "openapi", Mode: p.Mode,
+		ep := &Endpoint{ID: op.ID, Method: op.Method, Path: greedyPath(routePath(op.Path), op.Params), Source: "openapi", Mode: p.Mode,
 			UnknownQuery: unknownQuery, Security: op.Security, declaresParams: true}
 		for _, prm := range op.Params {
 			ep.addParam(&Param{Name: prm.Name, In: prm.In, Required: prm.Required, Schema: prm.Schema,
@@ -77,6 +77,18 @@ func routePath(tpl string) string {
 		return strings.TrimSuffix(tpl, "/")
 	}
 	return tpl
+}
+
+// greedyPath marks the greedy path parameters of a template for the
+// router ("{path}" -> "{path+}"); the router refuses one that is not the
+// last segment, whole.
+func greedyPath(path string, params []openapi.Param) string {
+	for _, prm := range params {
+		if prm.In == "path" && prm.Greedy {
+			path = strings.Replace(path, "{"+prm.Name+"}", "{"+prm.Name+"+}", 1)
+		}
+	}
+	return path
 }
 
 // joinMediaType is a media type with its normal-form parameters

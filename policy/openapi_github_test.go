@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"os"
 	"testing"
 
@@ -53,4 +54,40 @@ func TestGitHubFixture(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGreedyPathParameter: GitHub's contents operations declare {path} as
+// one segment, so a file below the repository root is an unknown
+// endpoint; x-apiwarden-greedy on the parameter lets it span segments.
+func TestGreedyPathParameter(t *testing.T) {
+	raw, err := os.ReadFile("openapi/testdata/github.json")
+	require.NoError(t, err)
+	p := github(t)
+	_, d := head(p, "GET", "/repos/o/r/contents/docs/a/README.md")
+	assert.Equal(t, ReasonUnknownEndpoint, d.Reason)
+
+	greedy := bytes.Replace(raw, []byte(`"name":"path","description":"path parameter","in":"path","required":true,`),
+		[]byte(`"name":"path","description":"path parameter","in":"path","required":true,"x-apiwarden-greedy":true,`), -1)
+	require.NotEqual(t, raw, greedy, "the fixture's path parameter changed")
+	p, err = Compile(append(append([]byte(`{"unknown_endpoints":"block","openapi":`), greedy...), '}'))
+	require.NoError(t, err)
+	for _, target := range []string{"/repos/o/r/contents/docs/a/README.md", "/repos/o/r/contents/README.md"} {
+		r, d := head(p, "GET", target)
+		assert.Equal(t, Allow, d.Verdict, "%s: %+v", target, d)
+		require.NotNil(t, r.Match.Endpoint)
+		assert.Equal(t, "repos/get-content", r.Match.Endpoint.ID)
+	}
+	r, _ := head(p, "GET", "/repos/o/r/contents/docs/a/README.md")
+	assert.Equal(t, "docs/a/README.md", r.Match.Param(2))
+	_, d = head(p, "GET", "/repos/o/r/contents")
+	assert.NotEqual(t, Allow, d.Verdict)
+}
+
+func TestGreedyMustBeLast(t *testing.T) {
+	_, _, err := parseTemplate("/a/{p+}/b")
+	assert.EqualError(t, err, `path template "/a/{p+}/b": a greedy parameter {p+} must be the last segment`)
+	segs, names, err := parseTemplate("/a/{p+}")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"p"}, names)
+	assert.Equal(t, segGreedy, segs[1].kind)
 }

@@ -104,8 +104,12 @@ type Param struct {
 	// "boolean", "array", "object" or "") and ItemKind the type of its
 	// array items, following $refs.
 	Kind, ItemKind string
-	Deprecated     bool
-	AllowEmpty     bool
+	// Greedy is the x-apiwarden-greedy extension of a path parameter: its
+	// value may span segments ('/' included); it must be the template's
+	// last segment, whole ("/repos/{owner}/{repo}/contents/{path}").
+	Greedy     bool
+	Deprecated bool
+	AllowEmpty bool
 }
 
 // RequestBody is an operation's request body, its $ref resolved.

@@ -319,6 +319,14 @@ func (p *parser) param(n node) *paramEntry {
 			prm.Style, _ = v.Enum("form")
 		}
 	}
+	if g, ok := t.get("x-apiwarden-greedy"); ok {
+		if b, ok := g.Bool(); ok && b {
+			if prm.In != "path" {
+				g.Errorf("want x-apiwarden-greedy only on a path parameter")
+			}
+			prm.Greedy = true
+		}
+	}
 	prm.Explode = t.boolean("explode", prm.Style == "form")
 	prm.Deprecated = t.boolean("deprecated", false)
 	prm.AllowEmpty = t.boolean("allowEmptyValue", false)
