@@ -81,6 +81,13 @@ type Param struct {
 // bodyFor finds the declared body for a request content type (parameters
 // such as charset ignored; exact type, then type/*, then */*).
 func (e *Endpoint) bodyFor(contentType string) (*Body, bool) {
+	if full := fullMediaType(contentType); full != "" {
+		for _, b := range e.Bodies {
+			if b.MediaType == full { // declared with these parameters
+				return b, true
+			}
+		}
+	}
 	mt := mediaType(contentType)
 	var wild, any *Body
 	for _, b := range e.Bodies {

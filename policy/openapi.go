@@ -35,7 +35,7 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 			checkpoint()
 		}
 		op := &doc.Operations[i]
-		ep := &Endpoint{ID: op.ID, Method: op.Method, Path: op.Path, Source: "openapi", Mode: p.Mode,
+		ep := &Endpoint{ID: op.ID, Method: op.Method, Path: greedyPath(routePath(op.Path), op.Params), Source: "openapi", Mode: p.Mode,
 			UnknownQuery: unknownQuery, Security: op.Security, declaresParams: true}
 		for _, prm := range op.Params {
 			ep.addParam(&Param{Name: prm.Name, In: prm.In, Required: prm.Required, Schema: prm.Schema,
@@ -45,7 +45,7 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 			ep.DeclaresBody = true
 			ep.BodyRequired = op.Body.Required
 			for _, mt := range op.Body.Content {
-				ep.Bodies = append(ep.Bodies, &Body{MediaType: mt.Type, Schema: mt.Schema, JSON: isJSONMediaType(mt.Type)})
+				ep.Bodies = append(ep.Bodies, &Body{MediaType: joinMediaType(mt.Type, mt.Params), Schema: mt.Schema, JSON: isJSONMediaType(mt.Type)})
 			}
 		}
 		for _, r := range op.Responses {
@@ -59,16 +59,56 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 				ep.Responses[r.Status] = &schemaRef{Schema: mt.Schema, Pointer: mt.SchemaPointer}
 				if ep.ResponseFields == nil && (strings.HasPrefix(r.Status, "2") || r.Status == "default") {
 					if fields == nil {
-						fields = newFieldSetBuilder(doc.Raw)
+						fields = &fieldSetBuilder{schemaDoc: schemaDoc{doc: n.V}, memo: map[string]*redact.FieldSet{}}
 					}
 					ep.ResponseFields = fields.build(mt.SchemaPointer, 0)
 				}
 				break
 			}
 		}
-		at := cfg.FromValue(joinPath(n.Path, "paths"), n.V, n.Errs)
-		p.addEndpoint(at, ep)
+		p.addEndpoint(cfg.FromValue(op.At, n.V, n.Errs), ep)
 	}
+}
+
+// routePath is the path an operation is routed by: its template without a
+// trailing '/' (request paths are normalised without one, see
+// NormalizePath), so "/api/" matches both /api and /api/.
+func routePath(tpl string) string {
+	if len(tpl) > 1 {
+		return strings.TrimSuffix(tpl, "/")
+	}
+	return tpl
+}
+
+// greedyPath marks the greedy path parameters of a template for the
+// router ("{path}" -> "{path+}"); the router refuses one that is not the
+// last segment, whole.
+func greedyPath(path string, params []openapi.Param) string {
+	for _, prm := range params {
+		if prm.In == "path" && prm.Greedy {
+			path = strings.Replace(path, "{"+prm.Name+"}", "{"+prm.Name+"+}", 1)
+		}
+	}
+	return path
+}
+
+// joinMediaType is a media type with its normal-form parameters
+// ("application/json;stream=watch"), as fullMediaType makes of a request's
+// Content-Type.
+func joinMediaType(typ, params string) string {
+	if params == "" {
+		return typ
+	}
+	return typ + ";" + params
+}
+
+// fullMediaType is a request's Content-Type with its parameters in the
+// normal form of openapi.SplitMediaType.
+func fullMediaType(ct string) string {
+	if strings.IndexByte(ct, ';') < 0 {
+		return ""
+	}
+	return joinMediaType(openapi.SplitMediaType(ct))
 }
 
 // isOverlay reports an "endpoints" entry without method and path: it adds

@@ -243,6 +243,7 @@ func checkParam(in *Integrity, p *Param, values []string, scratch []byte, sv []s
 		return append(out, Violation{In: p.In, Name: p.Name, Keyword: kw, Message: msg}), scratch
 	}
 	sem := in.semantics()
+	sem.Dir = schema.Parameter
 	if v, ok := schema.Scan(scratch, sem); !ok {
 		return append(out, Violation{In: p.In, Name: p.Name, Pointer: v.Pointer, Keyword: v.Keyword, Message: v.Message}), scratch
 	}

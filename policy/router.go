@@ -19,7 +19,10 @@ const maxSegments = 64
 // segment trie. Precedence at every segment, tried in this order with
 // backtracking: a static segment, then partially templated segments (most
 // literal characters first, then template text), then a whole-segment
-// parameter. Among the leaves a path reaches, the first (most specific) one
+// parameter, then a greedy parameter ("{path+}", the last segment of a
+// template, from an OpenAPI path parameter with x-apiwarden-greedy: true),
+// which takes the rest of the path: one or more whole segments, '/'
+// included. Among the leaves a path reaches, the first (most specific) one
 // that defines the method wins; if none does, the most specific leaf answers
 // 405 with its methods. HEAD falls back to GET when a path does not define
 // HEAD. The trie is a tree, so a match visits each node at most once.
@@ -31,6 +34,7 @@ type rnode struct {
 	static   map[string]*rnode
 	patterns []*patternEdge
 	param    *rnode
+	greedy   *rnode // a last segment "{name+}": one or more whole segments
 	methods  map[string]*Endpoint
 	allow    string // methods of this leaf, sorted, for 405 answers
 	template string // first template that reached this leaf, for messages
@@ -82,6 +86,7 @@ const (
 	segStatic = iota
 	segParam
 	segPattern
+	segGreedy
 )
 
 // parseTemplate splits "/accounts/{account_id}/files/{name}.{ext}" into
@@ -118,6 +123,9 @@ func parseTemplate(tpl string) ([]segment, []string, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("path template %q: %w", tpl, err)
 		}
+		if seg.kind == segGreedy && len(segs) != len(strings.Split(strings.TrimPrefix(tpl, "/"), "/"))-1 {
+			return nil, nil, fmt.Errorf("path template %q: a greedy parameter {%s+} must be the last segment", tpl, seg.names[0])
+		}
 		for _, n := range seg.names {
 			for _, prev := range names {
 				if prev == n {
@@ -140,6 +148,9 @@ func parseTemplate(tpl string) ([]segment, []string, error) {
 func parseSegment(raw string) (segment, error) {
 	if !strings.ContainsAny(raw, "{}") {
 		return segment{kind: segStatic, text: raw}, nil
+	}
+	if len(raw) > 3 && raw[0] == '{' && strings.HasSuffix(raw, "+}") && validParamName(raw[1:len(raw)-2]) {
+		return segment{kind: segGreedy, names: []string{raw[1 : len(raw)-2]}}, nil
 	}
 	var lits, names []string
 	rest := raw
@@ -212,6 +223,11 @@ func (r *router) add(ep *Endpoint, segs []segment) error {
 				n.param = &rnode{}
 			}
 			n = n.param
+		case segGreedy:
+			if n.greedy == nil {
+				n.greedy = &rnode{}
+			}
+			n = n.greedy
 		case segPattern:
 			var edge *patternEdge
 			for _, e := range n.patterns {
@@ -319,6 +335,14 @@ func (r *router) walk(n *rnode, rest, method string, m *Match, depth int, first 
 		m.params[m.nparams] = seg
 		m.nparams++
 		if leaf := r.walk(n.param, tail, method, m, depth+1, first); leaf != nil {
+			return leaf
+		}
+		m.nparams = saved
+	}
+	if n.greedy != nil && seg != "" && m.nparams < MaxPathParams {
+		m.params[m.nparams] = rest
+		m.nparams++
+		if leaf := r.walk(n.greedy, "", method, m, depth+1, first); leaf != nil {
 			return leaf
 		}
 		m.nparams = saved

@@ -32,6 +32,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/apiwarden/apiwarden/policy"
 	"github.com/apiwarden/apiwarden/policy/openapi"
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -75,23 +76,34 @@ func run(inPath, basePath, outPath, serverBase string, stdout io.Writer) error {
 }
 
 // Convert turns an OpenAPI document (YAML or JSON) into JSON, checks it
-// with openapi.Parse and, when base is not empty, embeds it as the
-// "openapi" member of that configuration object. The result is indented
-// and ends with a newline.
+// and, when base is not empty, embeds it as the "openapi" member of that
+// configuration object. The check is policy.Compile on the configuration
+// (base, or an empty one, with the document embedded, and
+// opts.BasePath as openapi_base_path), the same as check-config and
+// proxy_on_configure: the same problems at the same JSON paths. The result
+// is indented and ends with a newline.
 func Convert(src, base []byte, opts openapi.Options) ([]byte, error) {
 	doc, err := ToJSON(src)
 	if err != nil {
 		return nil, err
 	}
-	opts.Path = "openapi"
-	if _, err := openapi.Parse(doc, opts); err != nil {
+	check := base
+	if len(check) == 0 {
+		check = []byte(`{}`)
+		if opts.BasePath != "" {
+			check = appendJSONString([]byte(`{"openapi_base_path":`), opts.BasePath)
+			check = append(check, '}')
+		}
+	}
+	if check, err = embed(check, doc); err != nil {
+		return nil, err
+	}
+	if _, err := policy.Compile(check); err != nil {
 		return nil, err
 	}
 	out := doc
 	if len(base) > 0 {
-		if out, err = embed(base, doc); err != nil {
-			return nil, err
-		}
+		out = check
 	}
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, out, "", "  "); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apiwarden/apiwarden/policy"
 	"github.com/apiwarden/apiwarden/policy/openapi"
 )
 
@@ -130,5 +131,20 @@ func TestEmbed(t *testing.T) {
 		if _, err := embed([]byte(bad), doc); err == nil {
 			t.Errorf("embed(%s): no error", bad)
 		}
+	}
+}
+
+func TestConvertReportsWhatCheckConfigReports(t *testing.T) {
+	doc := `{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{` +
+		`"/api":{"get":{"responses":{"200":{"description":"ok"}}}},` +
+		`"/api/":{"get":{"responses":{"200":{"description":"ok"}}}}}}`
+	_, err := Convert([]byte(doc), nil, openapi.Options{})
+	want := `openapi.paths./api/.get: GET /api/ (no operationId) matches the same requests as GET /api (no operationId, at openapi.paths./api.get): path templates that differ only in parameter names or a trailing '/' must not share a method`
+	if err == nil || err.Error() != want {
+		t.Fatalf("Convert: %v\nwant %s", err, want)
+	}
+	_, perr := policy.Compile([]byte(`{"openapi":` + doc + `}`))
+	if perr == nil || perr.Error() != err.Error() {
+		t.Errorf("check-config: %v\nopenapi2json: %v", perr, err)
 	}
 }

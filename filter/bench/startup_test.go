@@ -11,7 +11,7 @@ import (
 
 // startupSetups are the configurations whose start-up is measured.
 func startupSetups(tb testing.TB) []setup {
-	return []setup{passthrough(), apiwardenEmpty(), bankFull(tb), syntheticSetup(tb), syntheticOpenAPISetup()}
+	return append([]setup{passthrough(), apiwardenEmpty(), bankFull(tb), syntheticSetup(tb), syntheticOpenAPISetup()}, openapiStartupSetups(tb)...)
 }
 
 // startup measures one VM start: instantiate the (already compiled)

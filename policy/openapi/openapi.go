@@ -55,6 +55,10 @@ type Operation struct {
 	Template string
 	// Pointer is the JSON pointer of the operation object in Raw.
 	Pointer string
+	// At is the JSON path of the operation object in the configuration
+	// ("openapi.paths./a/{id}.get"), where problems found later (by the
+	// policy compiler) are reported.
+	At string
 	// Params merges the path item's and the operation's parameters: the
 	// path item's first, in document order, an operation parameter with the
 	// same name and location replacing it in place, then the operation's
@@ -100,8 +104,12 @@ type Param struct {
 	// "boolean", "array", "object" or "") and ItemKind the type of its
 	// array items, following $refs.
 	Kind, ItemKind string
-	Deprecated     bool
-	AllowEmpty     bool
+	// Greedy is the x-apiwarden-greedy extension of a path parameter: its
+	// value may span segments ('/' included); it must be the template's
+	// last segment, whole ("/repos/{owner}/{repo}/contents/{path}").
+	Greedy     bool
+	Deprecated bool
+	AllowEmpty bool
 }
 
 // RequestBody is an operation's request body, its $ref resolved.
@@ -115,6 +123,10 @@ type MediaType struct {
 	// Type is the media type or range, lower-case, without parameters
 	// ("application/json", "application/*", "*/*").
 	Type string
+	// Params are the media type's parameters in normal form (see
+	// SplitMediaType: "stream=watch"), "" for none. Two entries of one
+	// content map differ in Type or in Params.
+	Params string
 	// SchemaPointer is the JSON pointer of the schema in Document.Raw, ""
 	// when the media type has no schema.
 	SchemaPointer string

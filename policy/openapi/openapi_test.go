@@ -257,7 +257,7 @@ func TestRefsToComponents(t *testing.T) {
 func TestOperationIDs(t *testing.T) {
 	d := mustParse(t, doc30(`
 		"/users":{"get":{`+ok200+`},"post":{"operationId":"get_users_2",`+ok200+`}},
-		"/users/":{"get":{`+ok200+`}},
+		"/users.":{"get":{`+ok200+`}},
 		"/Users/{user-id}/cards.json":{"put":{"parameters":[{"name":"user-id","in":"path","required":true,"schema":{}}],`+ok200+`}},
 		"/":{"get":{`+ok200+`}},
 		"/x":{"get":{"operationId":"get_users",`+ok200+`}}`, ""), Options{})
@@ -431,7 +431,10 @@ func TestErrors(t *testing.T) {
 		{"template start", string(doc30(`"users":{"get":{`+ok200+`}}`, "")), []string{`openapi.paths.users: want a path template starting with '/', got "users"`}},
 		{"template brace", string(doc30(`"/a/{id":{"get":{`+ok200+`}}`, "")), []string{`openapi.paths./a/{id: unclosed '{' in path template "/a/{id"`}},
 		{"template repeat", string(doc30(`"/a/{id}/{id}":{}`, "")), []string{`openapi.paths./a/{id}/{id}: path template "/a/{id}/{id}" repeats parameter "id"`}},
-		{"equivalent", string(doc30(`"/a/{id}":{},"/a/{name}":{}`, "")), []string{`openapi.paths./a/{name}: path template "/a/{name}" is equivalent to "/a/{id}" (only parameter names differ)`}},
+		{"equivalent", string(doc30(`"/a/{id}":{"get":{"operationId":"one","parameters":[`+pathID+`],`+ok200+`}},"/a/{name}":{"get":{"parameters":[{"name":"name","in":"path","required":true,"schema":{}}],`+ok200+`}}`, "")),
+			[]string{`openapi.paths./a/{name}.get: GET /a/{name} (no operationId) matches the same requests as GET /a/{id} (operationId "one", at openapi.paths./a/{id}.get): path templates that differ only in parameter names or a trailing '/' must not share a method`}},
+		{"trailing slash", string(doc30(`"/a":{"get":{`+ok200+`}},"/a/":{"get":{`+ok200+`}}`, "")),
+			[]string{`openapi.paths./a/.get: GET /a/ (no operationId) matches the same requests as GET /a (no operationId, at openapi.paths./a.get): path templates that differ only in parameter names or a trailing '/' must not share a method`}},
 		{"undeclared", string(doc30(`"/a/{id}":{"get":{`+ok200+`}}`, "")), []string{`openapi.paths./a/{id}.get: path parameter "id" of "/a/{id}" is not declared (want a parameter with "in": "path")`}},
 		{"not in template", string(doc30(`"/a":{"parameters":[`+pathID+`],"get":{`+ok200+`}}`, "")), []string{`openapi.paths./a.parameters[0]: path parameter "id" is not in the path template "/a"`}},
 		{"path not required", string(doc30(`"/a/{id}":{"get":{"parameters":[{"name":"id","in":"path","required":false,"schema":{}}],`+ok200+`}}`, "")),

@@ -1,13 +1,25 @@
 package openapi
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 )
 
+// shapeOp is an operation already read, by template shape and method.
+type shapeOp struct {
+	tpl, id, path string
+}
+
 // paths reads the paths object: every path item and its operations.
+// Templates that differ only in parameter names ("/a/{x}" and "/a/{y}")
+// are accepted as long as no method is declared on both (they match the
+// same requests: one route, the parameter named per operation); a method
+// on both is refused, naming both operations. A trailing '/' is not part
+// of the shape either ("/api/" and "/api" match the same requests).
 func (p *parser) paths(n node, topSecurity [][]string, topScopes []map[string][]string) {
-	shapes := map[string]string{} // template shape -> first template
+	shapes := map[string]map[string]shapeOp{} // template shape -> method -> first operation
+	seen := map[string]bool{}
 	n.members(func(tpl string, item node) {
 		if strings.HasPrefix(tpl, "x-") {
 			return
@@ -17,15 +29,11 @@ func (p *parser) paths(n node, topSecurity [][]string, topScopes []map[string][]
 			item.Errorf("%s", err)
 			return
 		}
-		if prev, dup := shapes[shape]; dup {
-			if prev == tpl {
-				item.Errorf("duplicate key")
-				return
-			}
-			item.Errorf("path template %q is equivalent to %q (only parameter names differ)", clip(tpl), clip(prev))
+		if seen[tpl] {
+			item.Errorf("duplicate key")
 			return
 		}
-		shapes[shape] = tpl
+		seen[tpl] = true
 		fields, ok := p.pathItem(item)
 		if !ok {
 			return
@@ -33,6 +41,11 @@ func (p *parser) paths(n node, topSecurity [][]string, topScopes []map[string][]
 		var common []paramAt
 		if ps, ok := fields["parameters"]; ok {
 			common = p.paramList(ps)
+		}
+		methods := shapes[shape]
+		if methods == nil {
+			methods = map[string]shapeOp{}
+			shapes[shape] = methods
 		}
 		for _, m := range Methods {
 			op, ok := fields[m]
@@ -43,9 +56,23 @@ func (p *parser) paths(n node, topSecurity [][]string, topScopes []map[string][]
 				op.Errorf("more than %d operations", MaxOperations)
 				return
 			}
+			id, _ := op.str("operationId")
+			if prev, dup := methods[m]; dup {
+				op.Errorf("%s %s (%s) matches the same requests as %s %s (%s, at %s): path templates that differ only in parameter names or a trailing '/' must not share a method",
+					strings.ToUpper(m), clip(tpl), opName(id), strings.ToUpper(m), clip(prev.tpl), opName(prev.id), prev.path)
+				continue
+			}
+			methods[m] = shapeOp{tpl: tpl, id: id, path: op.Path}
 			p.operation(m, tpl, names, op, common, topSecurity, topScopes)
 		}
 	})
+}
+
+func opName(id string) string {
+	if id == "" {
+		return "no operationId"
+	}
+	return "operationId " + strconv.Quote(clip(id))
 }
 
 // pathItem returns the fields of a path item, following its $ref: the
@@ -84,6 +111,7 @@ func (p *parser) operation(method, tpl string, names []string, n node, common []
 		Template:       tpl,
 		Path:           joinTemplate(p.doc.BasePath, tpl),
 		Pointer:        n.ptr,
+		At:             n.Path,
 		Security:       topSecurity,
 		SecurityScopes: topScopes,
 	}
@@ -204,7 +232,11 @@ func parseTemplate(tpl string) (names []string, shape string, err string) {
 		b.WriteString("{}")
 		rest = rest[close+1:]
 	}
-	return names, b.String(), ""
+	shape = b.String()
+	if len(shape) > 1 {
+		shape = strings.TrimSuffix(shape, "/")
+	}
+	return names, shape, ""
 }
 
 // paramList reads a parameters array, refusing duplicates (same name and
@@ -287,6 +319,14 @@ func (p *parser) param(n node) *paramEntry {
 			prm.Style, _ = v.Enum("form")
 		}
 	}
+	if g, ok := t.get("x-apiwarden-greedy"); ok {
+		if b, ok := g.Bool(); ok && b {
+			if prm.In != "path" {
+				g.Errorf("want x-apiwarden-greedy only on a path parameter")
+			}
+			prm.Greedy = true
+		}
+	}
 	prm.Explode = t.boolean("explode", prm.Style == "form")
 	prm.Deprecated = t.boolean("deprecated", false)
 	prm.AllowEmpty = t.boolean("allowEmptyValue", false)
@@ -356,18 +396,18 @@ func (p *parser) requestBody(n node) (RequestBody, bool) {
 func (p *parser) content(n node) []MediaType {
 	var out []MediaType
 	n.members(func(key string, v node) {
-		mt := normalMediaType(key)
+		mt, params := SplitMediaType(key)
 		if i := strings.IndexByte(mt, '/'); i <= 0 || i == len(mt)-1 {
 			v.Errorf("want a media type like \"application/json\", got %q", clip(key))
 			return
 		}
 		for _, prev := range out {
-			if prev.Type == mt {
-				v.Errorf("media type %q is declared twice", clip(mt))
+			if prev.Type == mt && prev.Params == params {
+				v.Errorf("media type %q is declared twice", clip(key))
 				return
 			}
 		}
-		m := MediaType{Type: mt}
+		m := MediaType{Type: mt, Params: params}
 		if v.object(mediaTypeKeys...) {
 			if sc, ok := v.get("schema"); ok {
 				m.SchemaPointer = p.schemaAt(sc)
@@ -381,12 +421,32 @@ func (p *parser) content(n node) []MediaType {
 	return out
 }
 
-// normalMediaType lower-cases a media type and drops its parameters.
-func normalMediaType(s string) string {
-	if i := strings.IndexByte(s, ';'); i >= 0 {
-		s = s[:i]
+// SplitMediaType splits a media type into its lower-case type/subtype
+// and its parameters in a normal form: names lower-case, spaces around
+// ';' and '=' dropped, quotes around values removed, sorted by name,
+// joined with ';' ("application/json; Stream=watch" -> "application/json",
+// "stream=watch"). Parameter values keep their case.
+func SplitMediaType(s string) (typ, params string) {
+	typ, rest, has := strings.Cut(s, ";")
+	typ = strings.ToLower(strings.TrimSpace(typ))
+	if !has {
+		return typ, ""
 	}
-	return strings.ToLower(strings.TrimSpace(s))
+	var list []string
+	for _, p := range strings.Split(rest, ";") {
+		name, val, _ := strings.Cut(p, "=")
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "" {
+			continue
+		}
+		val = strings.TrimSpace(val)
+		if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
+			val = val[1 : len(val)-1]
+		}
+		list = append(list, name+"="+val)
+	}
+	sort.Strings(list)
+	return typ, strings.Join(list, ";")
 }
 
 // responseMap reads an operation's responses object.

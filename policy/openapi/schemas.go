@@ -1,46 +1,31 @@
 package openapi
 
 import (
-	"bytes"
 	"strings"
 
 	"github.com/apiwarden/apiwarden/policy/schema"
 	"github.com/valyala/fastjson"
 )
 
-// checkKey is the root member of the documents compileSchemas builds: its
-// value is {"anyOf": [{"$ref": "#<pointer>"}, ...]}, so one schema.Compile
-// call compiles several schema locations, and each error names the
-// location of the problem in the document.
-const checkKey = "x-apiwarden-schema-check"
-
-// schemaGroup is how many otherwise unused schema locations one
-// schema.Compile call checks.
-const schemaGroup = 16
-
 // compileSchemas compiles the schema of every parameter, request body and
-// response media type with policy/schema, once per location, stores the
-// result beside its pointer, then checks that every other schema location
-// of the document (unused components) compiles too. Errors are reported at
-// their JSON paths.
-//
-// schema.Compile resolves a $ref by walking the root document from its
-// start, so compiling against a large document costs its size for every
-// reference. Each schema is therefore compiled against a minimal document
-// that holds only its location and what its $refs reach, at the same
-// pointers as in Raw, so errors and Violation.SchemaPath carry the
-// pointers of Raw. A schema that is only a $ref is compiled at its target,
-// so operations sharing a component share one compiled schema. (A 3.1
-// document using "$id" is compiled against Raw, since base URIs depend on
-// the ancestors of a schema: slower, same results.)
+// response media type with one schema.Compiler over Raw, stores the result
+// beside its pointer, then compiles every other schema location of the
+// document (unused components) to report its errors. Errors are reported
+// at their JSON paths. The Compiler compiles each location once and
+// resolves each $ref once, so operations that share components share
+// their compiled nodes; a schema that is only a $ref is compiled at its
+// target, so they share the *schema.Schema too.
 func (p *parser) compileSchemas() {
 	if len(p.schemas) == 0 {
 		return
 	}
-	c := &schemaChecker{p: p, refs: map[string][]string{}, vals: map[string]*fastjson.Value{},
-		reported: map[string]bool{}, compiled: map[string]*schema.Schema{}, covered: map[string]bool{},
-		whole: p.v31 && bytes.Contains(p.doc.Raw, []byte(`"$id"`))}
-	c.opts = schema.Options{Dialect: p.dialect, MaxDepth: p.opts.MaxDepth}
+	comp, err := schema.NewCompiler(p.doc.Raw, schema.Options{Dialect: p.dialect, MaxDepth: p.opts.MaxDepth})
+	if err != nil {
+		p.errs.Addf(orRoot(p.opts.Path), "schemas: %s", err)
+		return
+	}
+	c := &schemaChecker{p: p, comp: comp, vals: map[string]*fastjson.Value{},
+		reported: map[string]bool{}, compiled: map[string]*schema.Schema{}}
 	for i := range p.doc.Operations {
 		op := &p.doc.Operations[i]
 		for j := range op.Params {
@@ -57,27 +42,17 @@ func (p *parser) compileSchemas() {
 			}
 		}
 	}
-	var rest []string
 	for _, ptr := range p.schemas {
-		if !c.covered[ptr] {
-			rest = append(rest, ptr)
-		}
-	}
-	for i := 0; i < len(rest); i += schemaGroup {
-		group := rest[i:min(i+schemaGroup, len(rest))]
-		c.check(group)
+		c.schemaFor(ptr)
 	}
 }
 
 type schemaChecker struct {
 	p        *parser
-	refs     map[string][]string        // pointer -> local $ref targets found below it
+	comp     *schema.Compiler
 	vals     map[string]*fastjson.Value // pointer -> value (nil: nowhere)
 	reported map[string]bool            // errors already reported
 	compiled map[string]*schema.Schema  // compiled schemas by pointer
-	covered  map[string]bool            // locations some compile included
-	whole    bool                       // compile against Raw
-	opts     schema.Options
 }
 
 // schemaFor compiles the schema at ptr, once per location; nil when ptr is
@@ -86,19 +61,14 @@ func (c *schemaChecker) schemaFor(ptr string) *schema.Schema {
 	if ptr == "" {
 		return nil
 	}
-	c.covered[ptr] = true
 	ptr = c.target(ptr)
 	if s, ok := c.compiled[ptr]; ok {
 		return s
 	}
-	root := c.p.doc.Raw
-	if !c.whole {
-		root = c.miniDoc([]string{ptr})
-	}
-	s, err := schema.Compile(root, ptr, c.opts)
+	s, err := c.comp.Compile(ptr)
 	c.report(err)
 	c.compiled[ptr] = s
-	if cp := c.p.opts.Checkpoint; cp != nil && len(c.compiled)%32 == 0 {
+	if cp := c.p.opts.Checkpoint; cp != nil && len(c.compiled)%64 == 0 {
 		cp()
 	}
 	return s
@@ -122,7 +92,6 @@ func (c *schemaChecker) target(ptr string) string {
 			return ptr
 		}
 		ptr = t
-		c.covered[ptr] = true
 	}
 	return ptr
 }
@@ -137,145 +106,6 @@ func (c *schemaChecker) value(ptr string) *fastjson.Value {
 	}
 	c.vals[ptr] = v
 	return v
-}
-
-// targets lists the local $ref targets anywhere below ptr (a superset of
-// the schema references: a "$ref" member of an example counts too, which
-// only adds to the document).
-func (c *schemaChecker) targets(ptr string) []string {
-	if t, ok := c.refs[ptr]; ok {
-		return t
-	}
-	var out []string
-	var walk func(v *fastjson.Value, depth int)
-	walk = func(v *fastjson.Value, depth int) {
-		if depth > 512 {
-			return
-		}
-		switch v.Type() {
-		case fastjson.TypeObject:
-			o, _ := v.Object()
-			o.Visit(func(k []byte, m *fastjson.Value) {
-				if string(k) == "$ref" && m.Type() == fastjson.TypeString {
-					if t, ok := refTarget(string(m.GetStringBytes())); ok && (t == "" || t[0] == '/') {
-						out = append(out, t)
-					}
-					return
-				}
-				walk(m, depth+1)
-			})
-		case fastjson.TypeArray:
-			for _, it := range v.GetArray() {
-				walk(it, depth+1)
-			}
-		}
-	}
-	if v := c.value(ptr); v != nil {
-		walk(v, 0)
-	}
-	c.refs[ptr] = out
-	return out
-}
-
-// miniDoc builds a JSON document holding the locations of group and every
-// location their $refs reach (transitively), each at its own pointer.
-func (c *schemaChecker) miniDoc(group []string) []byte {
-	need := append([]string(nil), group...)
-	seen := make(map[string]bool, len(group)*4)
-	for _, g := range group {
-		seen[g] = true
-	}
-	for i := 0; i < len(need); i++ {
-		for _, t := range c.targets(need[i]) {
-			if !seen[t] {
-				seen[t] = true
-				need = append(need, t)
-			}
-		}
-	}
-	root := &tree{}
-	for _, ptr := range need {
-		c.covered[ptr] = true
-		if ptr == "" {
-			return c.p.doc.Raw // a reference to the whole document
-		}
-		if v := c.value(ptr); v != nil {
-			root.insert(strings.Split(ptr[1:], "/"), v)
-		}
-	}
-	return root.appendJSON(nil)
-}
-
-// tree is an object of the minimal document: either a whole value taken
-// from the document or members leading to such values.
-type tree struct {
-	val  *fastjson.Value
-	keys []string
-	kids map[string]*tree
-}
-
-func (t *tree) insert(toks []string, v *fastjson.Value) {
-	for _, tok := range toks {
-		if t.val != nil {
-			return // an ancestor is already there whole
-		}
-		key := unescapeToken(tok)
-		next := t.kids[key]
-		if next == nil {
-			if t.kids == nil {
-				t.kids = map[string]*tree{}
-			}
-			next = &tree{}
-			t.kids[key] = next
-			t.keys = append(t.keys, key)
-		}
-		t = next
-	}
-	t.val, t.keys, t.kids = v, nil, nil
-}
-
-func (t *tree) appendJSON(dst []byte) []byte {
-	if t.val != nil {
-		return appendJSON(dst, t.val)
-	}
-	dst = append(dst, '{')
-	for i, k := range t.keys {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendJSONString(dst, k)
-		dst = append(dst, ':')
-		dst = t.kids[k].appendJSON(dst)
-	}
-	return append(dst, '}')
-}
-
-// check compiles a group of schema locations in one call through an
-// anyOf of $refs, reporting the errors.
-func (c *schemaChecker) check(ptrs []string) {
-	root := c.p.doc.Raw
-	if !c.whole {
-		root = c.miniDoc(ptrs)
-	}
-	buf := make([]byte, 0, len(root)+len(checkKey)+len(ptrs)*64+32)
-	buf = append(buf, `{"`+checkKey+`":{"anyOf":[`...)
-	for i, ptr := range ptrs {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, `{"$ref":`...)
-		// $ref is a URI fragment: '%' must be escaped, the compiler
-		// percent-decodes before splitting the pointer.
-		buf = appendJSONString(buf, "#"+strings.ReplaceAll(ptr, "%", "%25"))
-		buf = append(buf, '}')
-	}
-	buf = append(buf, "]}"...)
-	if len(bytes.TrimSpace(root[1:len(root)-1])) > 0 {
-		buf = append(buf, ',')
-	}
-	buf = append(buf, root[1:]...)
-	_, err := schema.Compile(buf, "/"+checkKey, c.opts)
-	c.report(err)
 }
 
 // report records compiler errors at the JSON paths of their pointers,
@@ -297,7 +127,7 @@ func (c *schemaChecker) report(err error) {
 		}
 		c.reported[msg] = true
 		path, text := orRoot(c.p.opts.Path), "schemas: "+msg
-		if i := strings.Index(msg, ": "); i > 0 && msg[0] == '/' && !strings.HasPrefix(msg, "/"+checkKey) {
+		if i := strings.Index(msg, ": "); i > 0 && msg[0] == '/' {
 			path, text = c.p.pathOf(msg[:i]), msg[i+2:]
 		}
 		c.p.errs.Addf(path, "%s", text)

@@ -15,6 +15,14 @@
 //
 //	/components/schemas/Transfer/properties/amount/minimum: want a number, got "x"
 //
+// To compile many locations of one document (an OpenAPI document's
+// parameters, bodies and responses), use NewCompiler and Compiler.Compile:
+// the document is checked once, each $ref is resolved once through an
+// index (pointer prefixes cached, members of large objects in a map), and
+// each location is compiled once and shared by every schema that reaches
+// it. The compiled schemas copy the strings they keep (once per distinct
+// value), so they hold no reference to the document.
+//
 // A *Schema is immutable and safe for concurrent use. Validate allocates
 // nothing for a valid instance (it allocates only to build violations, and
 // for numbers with more than 19 significant digits under multipleOf), and

@@ -49,6 +49,10 @@ type Direction int
 const (
 	Request Direction = iota
 	Response
+	// Parameter is a request parameter's value (path, query, header,
+	// cookie): readOnly and writeOnly apply to properties of bodies, never
+	// to parameters, so neither is asserted.
+	Parameter
 )
 
 // DefaultMaxDepth is the instance nesting limit used when Options.MaxDepth

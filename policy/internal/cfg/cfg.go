@@ -20,17 +20,19 @@ const MaxErrors = 20
 type Errors struct {
 	list    []error
 	dropped int
+	reasons reasonCounts
 }
 
 // Addf records a problem at path.
 func (e *Errors) Addf(path, format string, args ...any) {
-	if len(e.list) >= MaxErrors {
-		e.dropped++
-		return
-	}
 	msg := fmt.Sprintf(format, args...)
 	if path == "" {
 		path = "(root)"
+	}
+	e.reasons.count(msg, path+": "+msg)
+	if len(e.list) >= MaxErrors {
+		e.dropped++
+		return
 	}
 	e.list = append(e.list, fmt.Errorf("%s: %s", path, msg))
 }
@@ -40,6 +42,12 @@ func (e *Errors) Add(err error) {
 	if err == nil {
 		return
 	}
+	msg := err.Error()
+	reason := msg
+	if _, r, ok := strings.Cut(msg, ": "); ok {
+		reason = r
+	}
+	e.reasons.count(reason, msg)
 	if len(e.list) >= MaxErrors {
 		e.dropped++
 		return
@@ -59,7 +67,95 @@ func (e *Errors) Err() error {
 	if e.dropped > 0 {
 		list = append(list[:len(list):len(list)], fmt.Errorf("... and %d more problems", e.dropped))
 	}
-	return errors.Join(list...)
+	return &joined{error: errors.Join(list...), list: list, reasons: e.reasons.list}
+}
+
+// joined is what Err returns: errors.Join's text and unwrapping, plus
+// every distinct reason (the message with its quoted names and numbers
+// blanked) with how often it occurred, the dropped problems included.
+type joined struct {
+	error
+	list    []error
+	reasons []reasonCount
+}
+
+func (j *joined) Unwrap() []error { return j.list }
+
+// Reasons lists every distinct reason in order of first occurrence:
+// "<count>x <reason> (first: <path>: <message>)".
+func (j *joined) Reasons() []string {
+	out := make([]string, len(j.reasons))
+	for i, r := range j.reasons {
+		out[i] = fmt.Sprintf("%dx %s (first: %s)", r.n, r.key, r.first)
+	}
+	return out
+}
+
+type reasonCount struct {
+	key, first string
+	n          int
+}
+
+// reasonCounts counts problems by reason, bounded (a pathological
+// document cannot grow it without limit: past the bound, new reasons are
+// counted under one line).
+type reasonCounts struct {
+	list  []reasonCount
+	index map[string]int
+}
+
+const maxReasons = 200
+
+func (rc *reasonCounts) count(msg, full string) {
+	key := reasonKey(msg)
+	if rc.index == nil {
+		rc.index = map[string]int{}
+	}
+	i, ok := rc.index[key]
+	if !ok {
+		if len(rc.list) >= maxReasons {
+			key = "(other reasons)"
+			if i, ok = rc.index[key]; !ok {
+				i = len(rc.list)
+				rc.list = append(rc.list, reasonCount{key: key, first: full})
+				rc.index[key] = i
+			}
+		} else {
+			i = len(rc.list)
+			rc.list = append(rc.list, reasonCount{key: key, first: full})
+			rc.index[key] = i
+		}
+	}
+	rc.list[i].n++
+}
+
+// reasonKey blanks the quoted strings and the numbers of a message, so
+// that one mistake repeated at many places counts as one reason.
+func reasonKey(msg string) string {
+	var b strings.Builder
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		switch {
+		case c == '"':
+			j := i + 1
+			for j < len(msg) && msg[j] != '"' {
+				if msg[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			b.WriteString(`"…"`)
+			i = j
+		case c >= '0' && c <= '9':
+			for i+1 < len(msg) && msg[i+1] >= '0' && msg[i+1] <= '9' {
+				i++
+			}
+			b.WriteByte('N')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // Node is one JSON value of the configuration with the path that leads to it.

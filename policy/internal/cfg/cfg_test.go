@@ -1,6 +1,10 @@
 package cfg
 
 import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -94,4 +98,27 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = errs.Err()
 	})
+}
+
+func TestReasonsCountEveryProblem(t *testing.T) {
+	var errs Errors
+	for i := 0; i < 30; i++ {
+		errs.Addf(fmt.Sprintf("paths./a%d.get", i), "media type %q is declared twice", fmt.Sprintf("x/%d", i))
+	}
+	errs.Addf("info.title", "want a string, got a number")
+	err := errs.Err()
+	if got := strings.Count(err.Error(), "\n") + 1; got != MaxErrors+1 {
+		t.Errorf("%d lines, want %d (the first problems and a summary)", got, MaxErrors+1)
+	}
+	var r interface{ Reasons() []string }
+	if !errors.As(err, &r) {
+		t.Fatal("no Reasons")
+	}
+	want := []string{
+		`30x media type "…" is declared twice (first: paths./a0.get: media type "x/0" is declared twice)`,
+		`1x want a string, got a number (first: info.title: want a string, got a number)`,
+	}
+	if got := r.Reasons(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Reasons:\n got %q\nwant %q", got, want)
+	}
 }
