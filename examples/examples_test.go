@@ -17,10 +17,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 	extensionsv1alpha1 "istio.io/api/extensions/v1alpha1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/apiwarden/apiwarden/internal/realenvoy"
 	"github.com/apiwarden/apiwarden/policy"
 )
 
@@ -49,15 +50,23 @@ func TestEnvoyBootstrap(t *testing.T) {
 	assert.Equal(t, "apiwarden", pc.RootId)
 	assert.Equal(t, "apiwarden", pc.GetVmConfig().GetVmId())
 	assert.Equal(t, "build/apiwarden.wasm", pc.GetVmConfig().GetCode().GetLocal().GetFilename())
-	assert.True(t, pc.AllowOnHeadersStopIteration.GetValue())
+	// The plugin configuration is the bank configuration, verbatim.
+	var sv wrapperspb.StringValue
+	require.NoError(t, pc.Configuration.UnmarshalTo(&sv))
+	bank, err := os.ReadFile("bank/apiwarden.json")
+	require.NoError(t, err)
+	assert.JSONEq(t, string(bank), sv.Value)
+	p, err := policy.Compile([]byte(sv.Value))
+	require.NoError(t, err)
+	assert.Equal(t, hcmv3.HttpConnectionManager_PASS_THROUGH.String(), hcm.ServerHeaderTransformation.String(), "the module decides about the server header")
 
-	// Envoy hands a Struct configuration to the plugin as JSON text.
-	var st structpb.Struct
-	require.NoError(t, pc.Configuration.UnmarshalTo(&st))
-	js, err := protojson.Marshal(&st)
+	// The file is what `make envoy-example` writes.
+	want, err := realenvoy.ExampleBootstrap(realenvoy.Bootstrap{Listen: "127.0.0.1:8080", Admin: "127.0.0.1:9901",
+		Upstream: "127.0.0.1:9090", Module: "build/apiwarden.wasm"}, bank)
 	require.NoError(t, err)
-	p, err := policy.Compile(js)
+	got, err := os.ReadFile("envoy/envoy.yaml")
 	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got), "run `make envoy-example`")
 	assert.Len(t, p.Endpoints, 4)
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/apiwarden/apiwarden/filter/internal/abi"
 	"github.com/apiwarden/apiwarden/policy"
 	"github.com/apiwarden/apiwarden/policy/redact"
@@ -38,7 +40,7 @@ func defineMetrics(p *policy.Policy) *metrics {
 			op = p.Endpoints[i].ID
 		}
 		for _, v := range verdicts {
-			m.byOp[i][v] = abi.DefineCounterMetric(p.Name + ".requests." + op + "." + v.String())
+			m.byOp[i][v] = abi.DefineCounterMetric(p.Name + ".requests." + metricSegment(op) + "." + v.String())
 		}
 	}
 	m.failures = abi.DefineCounterMetric(p.Name + ".failures")
@@ -52,7 +54,7 @@ func defineMetrics(p *policy.Policy) *metrics {
 		if i < len(p.Endpoints) {
 			op = p.Endpoints[i].ID
 		}
-		m.redacted[i] = abi.DefineCounterMetric(p.Name + ".redacted." + op)
+		m.redacted[i] = abi.DefineCounterMetric(p.Name + ".redacted." + metricSegment(op))
 	}
 	for d := redact.Detector(0); d < redact.NumDetectors; d++ {
 		m.detectors[d] = abi.DefineCounterMetric(p.Name + ".detector." + d.String())
@@ -63,7 +65,7 @@ func defineMetrics(p *policy.Policy) *metrics {
 	for _, id := range p.RuleIDs() {
 		var c [3]abi.MetricCounter
 		for _, v := range verdicts[1:] {
-			c[v] = abi.DefineCounterMetric(p.Name + ".rule." + id + "." + v.String())
+			c[v] = abi.DefineCounterMetric(p.Name + ".rule." + metricSegment(id) + "." + v.String())
 		}
 		m.byRule[id] = &c
 	}
@@ -102,7 +104,7 @@ func (m *metrics) defineDetectorsByOp(p *policy.Policy) {
 	m.detectorsByOp = make([][redact.NumDetectors]abi.MetricCounter, len(m.byOp))
 	for _, ep := range ops {
 		for d := redact.Detector(0); d < redact.NumDetectors; d++ {
-			m.detectorsByOp[ep.Index][d] = abi.DefineCounterMetric(p.Name + ".detector." + d.String() + "." + ep.ID)
+			m.detectorsByOp[ep.Index][d] = abi.DefineCounterMetric(p.Name + ".detector_endpoint." + d.String() + "." + metricSegment(ep.ID))
 		}
 	}
 }
@@ -132,3 +134,8 @@ func (m *metrics) count(ep *policy.Endpoint, v policy.Verdict) {
 	}
 	m.byOp[row][v].Increment(1)
 }
+
+// metricSegment makes an id one segment of a metric name: Envoy's tag
+// extractors (the examples' stats_tags) split names at dots, so a dot in
+// an endpoint or rule id becomes '_'.
+func metricSegment(id string) string { return strings.ReplaceAll(id, ".", "_") }

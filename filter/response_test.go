@@ -89,7 +89,7 @@ func TestResponseProtection(t *testing.T) {
 			n, ok := host.Metric("wasmcustom.apiwarden.redacted.list_accounts")
 			assert.True(t, ok)
 			assert.EqualValues(t, 1, n)
-			n, ok = host.Metric("wasmcustom.apiwarden.detector.email.list_accounts")
+			n, ok = host.Metric("wasmcustom.apiwarden.detector_endpoint.email.list_accounts")
 			assert.True(t, ok)
 			assert.EqualValues(t, 1, n, "detector hits per endpoint")
 		})
