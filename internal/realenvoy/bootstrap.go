@@ -202,7 +202,8 @@ func configuredName(cfg []byte) string {
 	return "apiwarden"
 }
 
-// yamlQuote writes s as a YAML single-quoted scalar (no escapes but '').
+// yamlQuote writes s as a YAML single-quoted scalar, where the only escape
+// is a doubled quote.
 func yamlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func sortedKeys(m map[string]string) []string {
