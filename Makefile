@@ -45,9 +45,12 @@ test-envoy: build envoy
 envoy-example:
 	$(GO) run ./build/envoyconf -config $(CONFIG) -out examples/envoy/envoy.yaml
 
-# Serves the bank API through the module on 127.0.0.1:$(PORT).
-run: build
-	$(GO) run ./examples/bank/cmd/bank-demo -module $(WASM) -config $(CONFIG) -listen 127.0.0.1:$(PORT)
+# Serves the bank API through the module on 127.0.0.1:$(PORT): in the
+# official Envoy (admin on 127.0.0.1:9901), or with HOST=wazero in
+# wasmtest's gateway.
+HOST      ?= envoy
+run: build $(if $(filter envoy,$(HOST)),envoy)
+	$(GO) run ./examples/bank/cmd/bank-demo -host $(HOST) -module $(WASM) -config $(CONFIG) -listen 127.0.0.1:$(PORT)
 
 # Replays legitimate sessions and the attacker of the design seed.
 demo: build

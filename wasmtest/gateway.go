@@ -54,7 +54,12 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	req := &Request{Method: r.Method, Path: r.URL.RequestURI(), Authority: r.Host, Scheme: scheme,
+	// The request target exactly as the client sent it (Envoy's :path).
+	path := r.RequestURI
+	if !strings.HasPrefix(path, "/") {
+		path = r.URL.RequestURI()
+	}
+	req := &Request{Method: r.Method, Path: path, Authority: r.Host, Scheme: scheme,
 		Body: body, SourceAddress: r.RemoteAddr, Protocol: r.Proto}
 	for k, vs := range r.Header {
 		lk := strings.ToLower(k)
@@ -98,14 +103,23 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // forward sends the upstream request to the real upstream.
 func (g *gateway) forward(u *UpstreamRequest) *Response {
-	target := *g.upstream
-	p, q, _ := strings.Cut(u.Path, "?")
-	target.Path = strings.TrimSuffix(g.upstream.Path, "/") + p
-	target.RawPath = ""
-	target.RawQuery = q
-	out, err := http.NewRequest(u.Method, target.String(), bytes.NewReader(u.Body))
+	// :path goes out byte for byte, as Envoy's router forwards it: no
+	// re-escaping ("ACC-1" stays "ACC-1", "%2e%2e" stays "%2e%2e"). The
+	// request line is written from URL.Opaque, which net/http sends as is.
+	out, err := http.NewRequest(u.Method, g.upstream.Scheme+"://"+g.upstream.Host+"/", bytes.NewReader(u.Body))
 	if err != nil {
 		return &Response{Status: 400, Body: []byte(err.Error())}
+	}
+	p, q, hasQuery := strings.Cut(u.Path, "?")
+	out.URL.Path, out.URL.RawPath = "", ""
+	out.URL.Opaque = strings.TrimSuffix(g.upstream.EscapedPath(), "/") + p
+	if strings.HasPrefix(out.URL.Opaque, "//") {
+		// A request line starting "//" would read as scheme-relative.
+		out.URL.Opaque = "/." + out.URL.Opaque
+	}
+	if hasQuery {
+		out.URL.RawQuery = q
+		out.URL.ForceQuery = q == ""
 	}
 	for _, h := range u.Headers {
 		if strings.HasPrefix(h[0], ":") || hopHeaders[h[0]] || h[0] == "content-length" || h[0] == "host" {

@@ -2,6 +2,7 @@ package wasmtest
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -73,4 +74,28 @@ func hexString(s string) string {
 		out = append(out, digits[s[i]>>4], digits[s[i]&15])
 	}
 	return string(out)
+}
+
+// TestGatewayForwardsThePathByteForByte: the upstream receives :path as the
+// stream left it, like Envoy's router (no re-escaping, no decoding).
+func TestGatewayForwardsThePathByteForByte(t *testing.T) {
+	var got []string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.RequestURI)
+	}))
+	defer up.Close()
+	h := newProbe(t, Options{})
+	u, _ := url.Parse(up.URL)
+	gw := httptest.NewServer(NewGateway(h, u))
+	defer gw.Close()
+	paths := []string{"/api/v1/accounts/ACC-1/balance", "/a/%2e%2e/b", "/a%2Fb?x=%41&y", "/caf%C3%A9/~x!$&'()*+,;=:@", "/q?", "/a?b=c%20d+e"}
+	for _, p := range paths {
+		c, err := net.Dial("tcp", strings.TrimPrefix(gw.URL, "http://"))
+		require.NoError(t, err)
+		_, err = io.WriteString(c, "GET "+p+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		require.NoError(t, err)
+		_, _ = io.ReadAll(c)
+		_ = c.Close()
+	}
+	assert.Equal(t, paths, got)
 }

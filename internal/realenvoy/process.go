@@ -93,6 +93,7 @@ func Start(ctx context.Context, o Options) (*Envoy, error) {
 		"-l", "warning", "--component-log-level", "wasm:info,main:info",
 		"--log-format", "%l|%n|%v")
 	cmd.Dir = dir
+	dieWithParent(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, fmt.Errorf("realenvoy: %w", err)

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/apiwarden/apiwarden/examples/bank"
+	"github.com/apiwarden/apiwarden/internal/realenvoy"
 	"github.com/apiwarden/apiwarden/policy"
 	"github.com/apiwarden/apiwarden/wasmtest"
 )
@@ -34,7 +35,17 @@ func main() {
 	workers := flag.Int("workers", 2, "worker VMs (Envoy --concurrency)")
 	replay := flag.Bool("replay", false, "replay the demo sessions and exit")
 	quiet := flag.Bool("quiet", false, "do not print security events")
+	hostKind := flag.String("host", "wazero", "where the module runs when serving: envoy (the official binary from `make envoy`) or wazero (wasmtest's gateway)")
+	envoyVersion := flag.String("envoy-version", realenvoy.Newest(), "Envoy release for -host envoy")
+	admin := flag.String("admin", "127.0.0.1:9901", "Envoy's admin listener for -host envoy")
 	flag.Parse()
+	if !*replay && *hostKind == "envoy" {
+		serveEnvoy(*module, *config, *listen, *upstreamAddr, *admin, *envoyVersion, *workers, !*quiet)
+		return
+	}
+	if *hostKind != "envoy" && *hostKind != "wazero" {
+		log.Fatalf("-host: want envoy or wazero, got %q", *hostKind)
+	}
 
 	cfg, err := os.ReadFile(*config)
 	if err != nil {
@@ -72,10 +83,8 @@ func main() {
 		log.Fatal(err)
 	}
 	base := "http://" + gl.Addr().String()
-	fmt.Printf("bank API (demo upstream %s) protected by apiwarden on %s\n\n", up.URL, base)
-	fmt.Printf("  passes:  curl -s %s/api/v1/accounts/ACC-1001/balance\n", base)
-	fmt.Printf("  blocked: curl -s -i %s/api/v1/admin/users\n", base)
-	fmt.Printf("  invalid: curl -s -i -X POST -H 'content-type: application/json' -d '{\"from\":\"ACC-1\",\"to\":\"ACC-2\",\"amount\":\"12\"}' %s/api/v1/transferFunds\n\n", base)
+	fmt.Printf("bank API (demo upstream %s) protected by apiwarden in wasmtest on %s\n\n", up.URL, base)
+	printCurls(base)
 	fmt.Println("security events follow (Ctrl-C to stop):")
 	go tickAndPrint(host, !*quiet)
 	go func() {
@@ -173,4 +182,66 @@ func printLoggedRules(host *wasmtest.Host) {
 			fmt.Printf("  %-30s %d\n", rule, n)
 		}
 	}
+}
+
+func printCurls(base string) {
+	fmt.Printf("  passes:  curl -s %s/api/v1/accounts/ACC-1001/balance\n", base)
+	fmt.Printf("  blocked: curl -s -i %s/api/v1/admin/users\n", base)
+	fmt.Printf("  invalid: curl -s -i -X POST -H 'content-type: application/json' -d '{\"from\":\"ACC-1\",\"to\":\"ACC-2\",\"amount\":\"12\"}' %s/api/v1/transferFunds\n\n", base)
+}
+
+// serveEnvoy serves the bank API through the official Envoy binary: the
+// demo upstream here, Envoy with the bootstrap rendered from the same
+// apiwarden configuration, the module's log lines printed as they come.
+func serveEnvoy(module, config, listen, upstreamAddr, admin, version string, workers int, print bool) {
+	cfg, err := os.ReadFile(config)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", upstreamAddr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	up := &http.Server{Handler: bank.Upstream(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = up.Serve(ln) }()
+	defer up.Close()
+	b := realenvoy.Bootstrap{Listen: listen, Admin: admin, Upstream: ln.Addr().String(), Module: module}
+	e, err := startEnvoy(b, cfg, version, workers)
+	if err != nil {
+		log.Fatalf("apiwarden in Envoy %s: %v", version, err)
+	}
+	defer e.Stop()
+	fmt.Printf("bank API (demo upstream http://%s) protected by apiwarden in Envoy %s on %s (admin %s, ready in %v)\n\n",
+		ln.Addr(), version, e.URL(), e.AdminURL(), e.StartupTime().Round(time.Millisecond))
+	printCurls(e.URL())
+	fmt.Printf("  metrics: curl -s %s/stats/prometheus | grep ^apiwarden\n\n", e.AdminURL())
+	fmt.Println("security events follow (Ctrl-C to stop):")
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt)
+	mark := 0
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+		if e.Exited() {
+			log.Fatal("Envoy exited")
+		}
+		n := e.LogLen()
+		for _, l := range e.ModuleLogSince(mark) {
+			if print {
+				fmt.Printf("[%s] %s\n", l.Level, l.Message)
+			}
+		}
+		mark = n
+	}
+}
+
+func startEnvoy(b realenvoy.Bootstrap, cfg []byte, version string, workers int) (*realenvoy.Envoy, error) {
+	b, err := b.WithConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return realenvoy.Start(context.Background(), realenvoy.Options{Version: version, Bootstrap: b, Concurrency: workers})
 }
