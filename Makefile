@@ -17,7 +17,7 @@ all: build
 # The module: stock Go, WASI reactor (no TinyGo).
 build:
 	@mkdir -p build
-	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags=-checklinkname=0 -o $(WASM) ./filter
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $(WASM) ./filter
 	@ls -l $(WASM) | awk '{print "built " $$NF " (" $$5 " bytes)"}'
 
 # Builds the module, checks formatting and vet, and runs every test

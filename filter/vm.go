@@ -77,7 +77,7 @@ func (p *pluginContext) OnPluginStart(size int) types.OnPluginStartStatus {
 		// policy must never keep a view of it, so it compiles a copy.
 		raw = append([]byte(nil), b...)
 	}
-	pol, err := policy.CompileWith(raw, policy.CompileOptions{Checkpoint: abi.Checkpoint})
+	pol, err := policy.Compile(raw)
 	if err != nil {
 		abi.LogCriticalf("apiwarden: invalid configuration: %s", oneLine(err.Error()))
 		return types.OnPluginStartStatusFailed

@@ -34,7 +34,7 @@ func BuildModule(pkgDir, out string) error {
 	}
 	tmp := f.Name()
 	_ = f.Close()
-	cmd := exec.Command(goBin, "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-checklinkname=0", "-o", tmp, ".")
+	cmd := exec.Command(goBin, "build", "-buildmode=c-shared", "-trimpath", "-o", tmp, ".")
 	cmd.Dir = pkgDir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	var stderr bytes.Buffer

@@ -17,9 +17,6 @@ var (
 // callback is known to need from the host (a body of that size), reserved
 // here, outside the allocator.
 func enter(hint int) {
-	if depth == 0 {
-		gcSetup()
-	}
 	depth++
 	if hint > 0 {
 		mem.reserve(hint)
@@ -39,7 +36,6 @@ func leave(where string, ret *uint32, fallback uint32) {
 	depth--
 	if depth == 0 {
 		mem.release()
-		gcMaybe()
 	}
 }
 

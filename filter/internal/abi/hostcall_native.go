@@ -110,5 +110,3 @@ func DispatchHttpCall(cluster string, headers [][2]string, body []byte, trailers
 	return proxywasm.DispatchHttpCall(cluster, headers, body, trailers, timeoutMillisecond, cb)
 }
 
-// Checkpoint is a no-op natively: the Go runtime collects on its own.
-func Checkpoint() {}
