@@ -109,4 +109,3 @@ func DispatchHttpCall(cluster string, headers [][2]string, body []byte, trailers
 	timeoutMillisecond uint32, cb func(numHeaders, bodySize, numTrailers int)) (uint32, error) {
 	return proxywasm.DispatchHttpCall(cluster, headers, body, trailers, timeoutMillisecond, cb)
 }
-
