@@ -72,6 +72,7 @@ func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) (act types.Action
 	r.Method, _ = r.Headers.Get(":method")
 	r.Target, _ = r.Headers.Get(":path")
 	r.HasBody = !endOfStream
+	injectFault(r.Headers)
 	if cl, ok := r.Headers.Get("content-length"); ok {
 		r.ContentLength = parseLength(cl)
 	}

@@ -6,13 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // BuildModule builds the Go package in pkgDir as a proxy-wasm module with
 // the stock toolchain (GOOS=wasip1 GOARCH=wasm go build
 // -buildmode=c-shared) and writes it to out. The go command is taken from
-// $GOROOT/bin when GOROOT is set, else from PATH.
-func BuildModule(pkgDir, out string) error {
+// $GOROOT/bin when GOROOT is set, else from PATH. Tags are build tags.
+func BuildModule(pkgDir, out string, tags ...string) error {
 	goBin := "go"
 	if root := os.Getenv("GOROOT"); root != "" {
 		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
@@ -34,7 +35,11 @@ func BuildModule(pkgDir, out string) error {
 	}
 	tmp := f.Name()
 	_ = f.Close()
-	cmd := exec.Command(goBin, "build", "-buildmode=c-shared", "-trimpath", "-o", tmp, ".")
+	args := []string{"build", "-buildmode=c-shared", "-trimpath", "-o", tmp}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	cmd := exec.Command(goBin, append(args, ".")...)
 	cmd.Dir = pkgDir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	var stderr bytes.Buffer
