@@ -1,0 +1,121 @@
+package realenvoy_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apiwarden/apiwarden/internal/realenvoy"
+	"github.com/apiwarden/apiwarden/wasmtest"
+)
+
+var (
+	faultsOnce sync.Once
+	faultsErr  error
+)
+
+// faultModule is the module built with the test-only apiwarden_faults tag:
+// x-apiwarden-fault: panic panics inside the request-headers callback
+// (recovered by the filter), trap aborts the Go runtime (a VM trap).
+func faultModule(t *testing.T) string {
+	t.Helper()
+	root, err := realenvoy.Root()
+	require.NoError(t, err)
+	out := filepath.Join(root, "build", "apiwarden-faults.wasm")
+	faultsOnce.Do(func() { faultsErr = wasmtest.BuildModule(filepath.Join(root, "filter"), out, "apiwarden_faults") })
+	require.NoError(t, faultsErr)
+	return out
+}
+
+func startFaults(t *testing.T, mode string) *realenvoy.Envoy {
+	t.Helper()
+	cfg := []byte(`{"failure_mode":"` + mode + `","unknown_endpoints":"block","endpoints":[{"id":"get_balance","method":"GET","path":"/api/v1/accounts/{account_id}/balance"}]}`)
+	e, err := realenvoy.Start(context.Background(), realenvoy.Options{Bin: binary(t, realenvoy.Newest()), Concurrency: 1,
+		Bootstrap: realenvoy.Bootstrap{Upstream: upstream(t), Module: faultModule(t), PluginConfig: cfg}})
+	require.NoError(t, err)
+	t.Cleanup(e.Stop)
+	return e
+}
+
+const balance = "/api/v1/accounts/ACC-1001/balance"
+
+// TestFailureModeInRealEnvoy: a recovered panic follows failure_mode, as
+// the README documents: open lets the request through, closed answers 503
+// problem+json with rule failure-mode. Either way the failure is counted.
+func TestFailureModeInRealEnvoy(t *testing.T) {
+	for mode, want := range map[string]int{"open": 200, "closed": 503} {
+		t.Run(mode, func(t *testing.T) {
+			e := startFaults(t, mode)
+			resp, body := do(t, "GET", e.URL()+balance, "", "x-apiwarden-fault", "panic")
+			require.Equal(t, want, resp.StatusCode, string(body))
+			if want == 503 {
+				assert.Equal(t, "application/problem+json", resp.Header.Get("content-type"))
+				assert.Contains(t, string(body), `"rule":"failure-mode"`)
+			}
+			assert.NotEmpty(t, e.Grep("recovered panic"), "the failure is logged")
+			st, err := e.Stats()
+			require.NoError(t, err)
+			assert.Equal(t, uint64(1), st["wasmcustom.apiwarden.failures"])
+
+			resp, body = do(t, "GET", e.URL()+balance, "")
+			assert.Equal(t, 200, resp.StatusCode, "the VM goes on serving: %s", body)
+		})
+	}
+}
+
+// TestTrapReloadsTheVMInRealEnvoy: a trap (nothing in the module can
+// recover it) fails the stream it happened in, and failure_policy
+// FAIL_RELOAD gives the next stream a fresh VM that configures and
+// answers, as the example bootstrap's comment says.
+func TestTrapReloadsTheVMInRealEnvoy(t *testing.T) {
+	e := startFaults(t, "closed")
+	resp, body := do(t, "GET", e.URL()+balance, "")
+	require.Equal(t, 200, resp.StatusCode, string(body))
+	before, err := e.Stats()
+	require.NoError(t, err)
+
+	resp, body = do(t, "GET", e.URL()+balance, "", "x-apiwarden-fault", "trap")
+	assert.Equal(t, 503, resp.StatusCode, "the trapped stream: %s", body)
+
+	var after map[string]uint64
+	require.Eventually(t, func() bool {
+		resp, _ := do(t, "GET", e.URL()+balance, "")
+		if resp.StatusCode != 200 {
+			return false
+		}
+		after, err = e.Stats()
+		return err == nil
+	}, 10*time.Second, 100*time.Millisecond, "a fresh VM answers after the trap")
+	assert.Greater(t, reloads(after), reloads(before), "vm_reload_success counted: %v", filterStats(after, "wasm"))
+	assert.NotEmpty(t, e.Grep("injected trap"), "the runtime's abort is in Envoy's log")
+
+	// The fresh VM is a whole apiwarden: it still refuses what it should.
+	resp, body = do(t, "GET", e.URL()+"/api/v1/admin/users", "")
+	assert.Equal(t, 403, resp.StatusCode, string(body))
+}
+
+func reloads(st map[string]uint64) uint64 {
+	var n uint64
+	for k, v := range st {
+		if strings.HasSuffix(k, "vm_reload_success") {
+			n += v
+		}
+	}
+	return n
+}
+
+func filterStats(st map[string]uint64, sub string) map[string]uint64 {
+	out := map[string]uint64{}
+	for k, v := range st {
+		if strings.Contains(k, sub) {
+			out[k] = v
+		}
+	}
+	return out
+}
