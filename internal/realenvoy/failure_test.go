@@ -119,3 +119,39 @@ func filterStats(st map[string]uint64, sub string) map[string]uint64 {
 	}
 	return out
 }
+
+// TestCollectionInsideTheAllocatorTraps is why the binding serves
+// proxy_on_memory_allocate from an arena grown only outside the allocator:
+// Envoy runs the allocator as a restricted callback, and on 1.36 a garbage
+// collection finishing inside it polls the network (runtime.netpoll ->
+// poll_oneoff), a call the restriction forbids, so the VM traps and every
+// stream on it fails. 1.40 allows the WASI calls there (proxy-wasm-cpp-host
+// #533), which this test records too: when the oldest supported Envoy
+// allows them, the arena can go.
+func TestCollectionInsideTheAllocatorTraps(t *testing.T) {
+	for _, v := range realenvoy.Versions() {
+		t.Run(v, func(t *testing.T) {
+			cfg := []byte(`{"endpoints":[{"id":"get_balance","method":"GET","path":"/api/v1/accounts/{account_id}/balance"}]}`)
+			e, err := realenvoy.Start(context.Background(), realenvoy.Options{Bin: binary(t, v), Concurrency: 1,
+				Bootstrap: realenvoy.Bootstrap{Upstream: upstream(t), Module: faultModule(t), PluginConfig: cfg}})
+			require.NoError(t, err)
+			defer e.Stop()
+			resp, body := do(t, "GET", e.URL()+balance, "", "x-apiwarden-fault", "gc-in-alloc")
+			require.Equal(t, 200, resp.StatusCode, string(body))
+			failed := 0
+			for i := 0; i < 5; i++ {
+				if resp, _ := do(t, "GET", e.URL()+balance, ""); resp.StatusCode != 200 {
+					failed++
+				}
+			}
+			restricted := len(e.Grep("proxy_on_memory_allocate failed: Uncaught Error: restricted_callback"))
+			if v == realenvoy.Oldest() {
+				assert.Positive(t, failed, "Envoy %s fails streams once the allocator collects", v)
+				assert.Positive(t, restricted, "Envoy %s refuses the collector's poll inside the allocator", v)
+			} else {
+				assert.Zero(t, failed, "Envoy %s allows the collector's WASI calls inside the allocator", v)
+				assert.Zero(t, restricted)
+			}
+		})
+	}
+}

@@ -55,6 +55,7 @@ func onMemoryAllocate(size uint32) unsafe.Pointer {
 	if n == 0 {
 		n = 1 // a 0 address means allocation failure to the host
 	}
+	allocFault()
 	b := mem.alloc(n)
 	return unsafe.Pointer(unsafe.SliceData(b))
 }
