@@ -41,9 +41,10 @@ envoy:
 test-envoy: build envoy
 	APIWARDEN_REQUIRE_ENVOY=1 $(GO) test -count=1 -v ./internal/realenvoy
 
-# Regenerates examples/envoy/envoy.yaml from the bank configuration.
+# Regenerates examples/envoy/envoy.yaml from the bank configuration, and
+# the Istio stats tags (examples/istio/stats-tags.yaml).
 envoy-example:
-	$(GO) run ./build/envoyconf -config $(CONFIG) -out examples/envoy/envoy.yaml
+	$(GO) run ./build/envoyconf -config $(CONFIG) -out examples/envoy/envoy.yaml -istio-stats examples/istio/stats-tags.yaml
 
 # Serves the bank API through the module on 127.0.0.1:$(PORT): in the
 # official Envoy (admin on 127.0.0.1:9901), or with HOST=wazero in

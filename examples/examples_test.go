@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	extensionsv1alpha1 "istio.io/api/extensions/v1alpha1"
+	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
 	"sigs.k8s.io/yaml"
 
 	"github.com/apiwarden/apiwarden/internal/realenvoy"
@@ -91,6 +92,45 @@ func TestIstioWasmPlugin(t *testing.T) {
 	p, err := policy.Compile(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, policy.Monitor, p.Mode)
+}
+
+// TestIstioStatsTags: the EnvoyFilter is a valid Istio object whose one
+// patch merges into the sidecar bootstrap exactly the stats tags that the
+// real-Envoy tests check against /stats/prometheus.
+func TestIstioStatsTags(t *testing.T) {
+	js := yamlToJSON(t, "istio/stats-tags.yaml")
+	var obj struct {
+		APIVersion string          `json:"apiVersion"`
+		Kind       string          `json:"kind"`
+		Spec       json.RawMessage `json:"spec"`
+	}
+	require.NoError(t, json.Unmarshal(js, &obj))
+	assert.Equal(t, "networking.istio.io/v1alpha3", obj.APIVersion)
+	assert.Equal(t, "EnvoyFilter", obj.Kind)
+	var spec networkingv1alpha3.EnvoyFilter
+	require.NoError(t, protojson.Unmarshal(obj.Spec, &spec))
+	require.Len(t, spec.ConfigPatches, 1)
+	p := spec.ConfigPatches[0]
+	assert.Equal(t, networkingv1alpha3.EnvoyFilter_BOOTSTRAP, p.ApplyTo)
+	assert.Equal(t, networkingv1alpha3.EnvoyFilter_Patch_MERGE, p.Patch.Operation)
+
+	value, err := protojson.Marshal(p.Patch.Value)
+	require.NoError(t, err)
+	var bs bootstrapv3.Bootstrap
+	require.NoError(t, protojson.Unmarshal(value, &bs), "the patch is a bootstrap fragment")
+	require.NoError(t, bs.ValidateAll())
+	want := realenvoy.StatsTags("apiwarden")
+	require.Len(t, bs.StatsConfig.StatsTags, len(want))
+	for i, tag := range bs.StatsConfig.StatsTags {
+		assert.Equal(t, want[i].Name, tag.TagName)
+		assert.Equal(t, want[i].Regex, tag.GetRegex())
+	}
+
+	gen, err := realenvoy.IstioStatsTags("apiwarden")
+	require.NoError(t, err)
+	got, err := os.ReadFile("istio/stats-tags.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, string(gen), string(got), "run `make envoy-example`")
 }
 
 // TestBankConfigIsGeneratedFromOpenAPI keeps examples/bank/apiwarden.json
