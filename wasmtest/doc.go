@@ -59,4 +59,33 @@
 // capability restrictions are not emulated; protobuf-valued properties
 // (node, metadata, xds.*) are NotFound. The gateway reads bodies whole.
 // ABI 0.1.0 modules are refused.
+//
+// # Gateway and Envoy
+//
+// The gateway does, before the module, what Envoy's HTTP/1 codec and
+// connection manager do (envoyfront.go): methods outside the codec's list
+// and request targets with spaces, non-ASCII bytes or no leading '/' are
+// 400, more than 100 headers or 60 KiB of them 431, a '#' or an encoded NUL
+// is a bodiless 400; with GatewayOptions (NewGatewayWith;
+// ExampleGatewayOptionsFor gives the example bootstrap's per Envoy
+// release) the path is normalised and slashes merged as Envoy does. The
+// real-Envoy tests in internal/realenvoy hold this against Envoy 1.36.4 and
+// 1.40.0: TestPathsAndCodecAgainstRealEnvoy (62 targets, methods and
+// header sets) and TestTranscriptsWasmtestAgainstRealEnvoy (40 bank
+// exchanges: answer status, problem body, module headers, and what the
+// upstream received). The differences that remain, on purpose:
+//
+//   - An invalid escape in the request target (/a/%zz, a lone %) is refused
+//     by Go's net/http before the gateway runs (400 text/plain); Envoy
+//     passes it on and apiwarden answers 400 problem+json. Same status.
+//   - Envoy 1.40 accepts the QUERY method in its codec and then answers 400
+//     without a body; the gateway refuses it as 1.36's codec does (400
+//     text/plain). Same status.
+//   - Without allow_on_headers_stop_iteration, Envoy sends the request
+//     headers upstream as soon as the headers phase continues; when the
+//     module then refuses the body, the upstream sees a request reset
+//     mid-body. The gateway sends nothing. Either way the upstream never
+//     receives a complete request.
+//   - The shadow inventory's counts depend on when each worker flushes its
+//     batch; the transcripts compare its shape, not its numbers.
 package wasmtest

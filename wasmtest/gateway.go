@@ -28,20 +28,33 @@ const gatewayMaxBody = 64 << 20
 // Bodies are read whole (up to 64 MiB) and delivered in one chunk; a reset
 // stream aborts the client connection. Ticks on a real clock need
 // Host.FireDueTicks to be called periodically.
+//
+// Before the module, the gateway does what Envoy's HTTP/1 codec and
+// connection manager do (envoyFront): unknown methods and bad request
+// targets are 400, more than 100 headers or 60 KiB of them 431, and the
+// path options of GatewayOptions apply. NewGateway uses Envoy's defaults
+// (no path normalisation); NewGatewayWith takes the options.
 func NewGateway(host *Host, upstream *url.URL) http.Handler {
+	return NewGatewayWith(host, upstream, GatewayOptions{})
+}
+
+// NewGatewayWith is NewGateway with the connection manager's path options
+// (ExampleGatewayOptions for the example bootstrap's).
+func NewGatewayWith(host *Host, upstream *url.URL, opts GatewayOptions) http.Handler {
 	client := &http.Client{
 		Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
 	}
-	return &gateway{host: host, upstream: upstream, client: client}
+	return &gateway{host: host, upstream: upstream, client: client, opts: opts}
 }
 
 type gateway struct {
 	host     *Host
 	upstream *url.URL
 	client   *http.Client
+	opts     GatewayOptions
 }
 
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -59,17 +72,29 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(path, "/") {
 		path = r.URL.RequestURI()
 	}
-	req := &Request{Method: r.Method, Path: path, Authority: r.Host, Scheme: scheme,
+	req := &Request{Method: r.Method, Authority: r.Host, Scheme: scheme,
 		Body: body, SourceAddress: r.RemoteAddr, Protocol: r.Proto}
+	all := [][2]string{{"host", r.Host}}
 	for k, vs := range r.Header {
 		lk := strings.ToLower(k)
-		if hopHeaders[lk] {
-			continue
-		}
 		for _, v := range vs {
-			req.Headers = append(req.Headers, [2]string{lk, v})
+			all = append(all, [2]string{lk, v})
+			if !hopHeaders[lk] {
+				req.Headers = append(req.Headers, [2]string{lk, v})
+			}
 		}
 	}
+	path, refused := envoyFront(g.opts, r.Method, path, all)
+	if refused != nil {
+		if refused.body != "" {
+			w.Header().Set("content-type", "text/plain")
+		}
+		w.Header().Set("connection", "close")
+		w.WriteHeader(refused.status)
+		_, _ = io.WriteString(w, refused.body)
+		return
+	}
+	req.Path = path
 	for k, vs := range r.Trailer {
 		for _, v := range vs {
 			req.Trailers = append(req.Trailers, [2]string{strings.ToLower(k), v})

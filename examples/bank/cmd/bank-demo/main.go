@@ -77,7 +77,7 @@ func main() {
 		return
 	}
 
-	gw := &http.Server{Addr: *listen, Handler: wasmtest.NewGateway(host, upURL), ReadHeaderTimeout: 10 * time.Second}
+	gw := &http.Server{Addr: *listen, Handler: wasmtest.NewGatewayWith(host, upURL, wasmtest.ExampleGatewayOptions), ReadHeaderTimeout: 10 * time.Second}
 	gl, err := net.Listen("tcp", *listen)
 	if err != nil {
 		log.Fatal(err)
