@@ -70,8 +70,8 @@
 // ExampleGatewayOptionsFor gives the example bootstrap's per Envoy
 // release) the path is normalised and slashes merged as Envoy does. The
 // real-Envoy tests in internal/realenvoy hold this against Envoy 1.36.4 and
-// 1.40.0: TestPathsAndCodecAgainstRealEnvoy (62 targets, methods and
-// header sets) and TestTranscriptsWasmtestAgainstRealEnvoy (40 bank
+// 1.40.0: TestPathsAndCodecAgainstRealEnvoy (53 request targets, 11
+// methods, header counts and sizes) and TestTranscriptsWasmtestAgainstRealEnvoy (40 bank
 // exchanges: answer status, problem body, module headers, and what the
 // upstream received). The differences that remain, on purpose:
 //
