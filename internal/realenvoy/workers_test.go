@@ -13,6 +13,7 @@ import (
 
 	"github.com/apiwarden/apiwarden/examples/bank"
 	"github.com/apiwarden/apiwarden/internal/realenvoy"
+	"github.com/apiwarden/apiwarden/wasmtest"
 )
 
 // httpClient plays the bank scenario over real sockets, one connection per
@@ -46,7 +47,7 @@ func (httpClient) Advance(time.Duration) error { return nil }
 // TestSeedScenarioAcrossWorkers replays the design seed's sessions through
 // real Envoy at --concurrency 1 and 4: the same verdicts whether a
 // session's history lives in one VM or is shared by four through shared
-// data.
+// data; and the same verdicts as wasmtest's gateway.
 func TestSeedScenarioAcrossWorkers(t *testing.T) {
 	bin := binary(t, realenvoy.Newest())
 	scenario := bank.Scenario{LegitSessions: 30, Spacing: 0}
@@ -83,4 +84,14 @@ func TestSeedScenarioAcrossWorkers(t *testing.T) {
 		assert.Equal(t, []int{403}, attack["probe an internal route"], "--concurrency %d", workers)
 	}
 	assert.Equal(t, verdicts[1], verdicts[4], "the same sequence gives the same verdicts with 1 and 4 workers")
+
+	// wasmtest's gateway (two VMs) gives the verdicts Envoy gave.
+	gw, _ := gatewayHost(t, bankConfig(t), wasmtest.ExampleGatewayOptions)
+	outs, err := scenario.Run(httpClient{base: "http://" + gw})
+	require.NoError(t, err)
+	var viaGateway []int
+	for _, o := range outs {
+		viaGateway = append(viaGateway, o.Status)
+	}
+	assert.Equal(t, verdicts[1], viaGateway, "wasmtest's gateway and real Envoy give the same verdicts")
 }
