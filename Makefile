@@ -10,7 +10,7 @@ export GOFLAGS := -mod=mod
 ENVOY_VERSIONS := $(shell grep -v '^\#' internal/realenvoy/versions.txt)
 PYTHON    ?= python3
 
-.PHONY: all build test run demo bench fuzz lint check-config openapi oci clean envoy envoy-example test-envoy
+.PHONY: all build test run demo bench bench-envoy wrk fuzz lint check-config openapi oci clean envoy envoy-example test-envoy
 
 all: build
 
@@ -61,6 +61,17 @@ demo: build
 # plus native micro-benchmarks.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+# Per-request cost in the official Envoy (one worker, wrk): no Wasm filter,
+# the pass-through module, apiwarden with {} and with the bank
+# configuration, in one run; ratios to the pass-through module. Writes
+# build/bench-envoy.md too. BENCH_ENVOY_FLAGS passes flags (-rounds 2).
+bench-envoy: build envoy wrk
+	$(GO) run ./cmd/bench-envoy -out build/bench-envoy.md $(BENCH_ENVOY_FLAGS)
+
+# The load generator: Debian's wrk.
+wrk:
+	@command -v wrk >/dev/null || { 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; }; 	  elif command -v sudo >/dev/null; then sudo apt-get install -y -q wrk; 	  else echo "make wrk: install Debian's wrk (apt-get install wrk)"; exit 1; fi; }
 
 # Every fuzz target for FUZZTIME each (short by default, for CI-sized runs).
 fuzz:

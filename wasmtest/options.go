@@ -129,4 +129,8 @@ type Options struct {
 	// debugging a failing test. With several workers it must be safe for
 	// concurrent writes (as must LogWriter).
 	HostCallTrace io.Writer
+
+	// Profile, when set, counts host calls, exports entered and bytes
+	// copied across the ABI (see Profile).
+	Profile *Profile
 }

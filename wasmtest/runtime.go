@@ -103,6 +103,9 @@ func addHostFunc(b wazero.HostModuleBuilder, hf *hostFunc, qualified string) {
 				panic(restrictedTrap{qualified})
 			}
 		}
+		if p := vm.host.opts.Profile; p != nil {
+			p.hostCall(qualified)
+		}
 		if w := vm.host.opts.HostCallTrace; w != nil {
 			args := append([]uint64(nil), stack[:len(hf.params)]...)
 			fn(vm, stack)

@@ -162,6 +162,9 @@ func (vm *VM) call(fn api.Function, name string, st *stream, args ...uint32) (ui
 	if fn == nil {
 		return 0, true
 	}
+	if p := vm.host.opts.Profile; p != nil {
+		p.export(name)
+	}
 	prev := vm.cur
 	frame := callFrame{name: name, st: st, log: name == "proxy_on_log"}
 	vm.cur = &frame
@@ -234,6 +237,9 @@ func (vm *VM) alloc(size uint32) (uint32, bool) {
 	if vm.malloc == nil {
 		return 0, false
 	}
+	if p := vm.host.opts.Profile; p != nil {
+		p.export("proxy_on_memory_allocate")
+	}
 	prev := vm.restrict
 	if vm.host.opts.WASI == WASIApril2026 {
 		vm.restrict = allocAllowApril2026
@@ -264,6 +270,9 @@ func (vm *VM) copyOut(data []byte, ptrPtr, lenPtr uint32) Status {
 		if !ok || !vm.mem.Write(p, data) {
 			return StatusInvalidMemoryAccess
 		}
+		if prof := vm.host.opts.Profile; prof != nil {
+			prof.copied(len(data), 0)
+		}
 	}
 	if !vm.mem.WriteUint32Le(ptrPtr, p) || !vm.mem.WriteUint32Le(lenPtr, uint32(len(data))) {
 		return StatusInvalidMemoryAccess
@@ -277,6 +286,9 @@ func (vm *VM) read(ptr, n uint32) ([]byte, bool) {
 			return nil, false
 		}
 		return nil, true
+	}
+	if p := vm.host.opts.Profile; p != nil {
+		p.copied(0, int(n))
 	}
 	return vm.mem.Read(ptr, n)
 }

@@ -39,6 +39,9 @@ type Bootstrap struct {
 	Clusters map[string]string
 	// Comment is written at the top of the file.
 	Comment string
+	// NoWasm leaves the Wasm filter out (the router alone): the baseline
+	// of the real-Envoy benchmark.
+	NoWasm bool
 }
 
 // pluginName is the PluginConfig name, root_id and vm_id of apiwarden.
@@ -109,6 +112,7 @@ static_resources:
               - match: { prefix: "/" }
                 route: { cluster: upstream }
           http_filters:
+{{- if not .NoWasm}}
           - name: envoy.filters.http.wasm
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
@@ -133,6 +137,7 @@ static_resources:
                   "@type": type.googleapis.com/google.protobuf.StringValue
                   value: |
 {{indent 20 .Config}}
+{{- end}}
           - name: envoy.filters.http.router
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
@@ -164,7 +169,11 @@ func (b Bootstrap) Render() ([]byte, error) {
 		}
 	}
 	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, b.PluginConfig, "", "  "); err != nil {
+	cfg := b.PluginConfig
+	if b.NoWasm && len(cfg) == 0 {
+		cfg = []byte("{}")
+	}
+	if err := json.Indent(&pretty, cfg, "", "  "); err != nil {
 		return nil, fmt.Errorf("realenvoy: bootstrap: plugin configuration is not JSON: %w", err)
 	}
 	name := b.MetricsName
@@ -183,7 +192,7 @@ func (b Bootstrap) Render() ([]byte, error) {
 	err := bootstrapTmpl.Execute(&out, map[string]any{
 		"Comment": b.Comment, "Tags": StatsTags(name), "Listen": b.Listen, "Admin": b.Admin,
 		"Plugin": pluginName, "FailurePolicy": policy, "HoldHeaders": b.HoldHeaders,
-		"Module": b.Module, "Config": strings.TrimRight(pretty.String(), "\n"), "AllClusters": all,
+		"Module": b.Module, "Config": strings.TrimRight(pretty.String(), "\n"), "AllClusters": all, "NoWasm": b.NoWasm,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("realenvoy: bootstrap: %w", err)

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+// render writes one Markdown table per workload: medians over the rounds,
+// ratios to the pass-through module of the same run.
+func render(configs []config, results map[string]map[string][]sample, version string, conns int, d time.Duration, rounds int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Envoy %s (official binary, V8), --concurrency 1; wrk %d connections, %v per workload after a warm-up, %d round(s), medians; %s/%s, %d CPUs.\n\n",
+		version, conns, d, rounds, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	b.WriteString("| workload | configuration | rps | ratio to pass-through | p50 | p99 | p99 ratio | non-2xx | start-up to first answer | RSS |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, w := range workloads {
+		base, ok := median(results["pass-through module"][w.name])
+		for _, c := range configs {
+			s, found := median(results[c.name][w.name])
+			if !found {
+				continue
+			}
+			ratio, p99r := "", ""
+			if ok && base.rps > 0 {
+				ratio = fmt.Sprintf("%.2f", s.rps/base.rps)
+				p99r = fmt.Sprintf("%.2f", float64(s.p99)/float64(base.p99))
+			}
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %s | %s | %s | %s | %d | %.2f s | %.0f MiB |\n", w.name, c.name, s.rps, ratio,
+				ms(s.p50), ms(s.p99), p99r, s.non2xx, s.startup.Seconds(), s.rssMiB)
+		}
+	}
+	return b.String()
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+// median is the sample with the median throughput.
+func median(ss []sample) (sample, bool) {
+	if len(ss) == 0 {
+		return sample{}, false
+	}
+	s := append([]sample(nil), ss...)
+	sort.Slice(s, func(i, j int) bool { return s[i].rps < s[j].rps })
+	return s[len(s)/2], true
+}
