@@ -65,9 +65,9 @@ type Request struct {
 	// Session is the HASHED session key ("" when the request has none).
 	Session string
 	// ClientID is the verified API-key client id ("" none).
-	ClientID string
-	Claims   Claims
-	Headers  Headers
+	ClientID   string
+	Claims     Claims
+	Headers    Headers
 	PathParams Params
 	Query      Params
 	// Body is the request's JSON body; nil when there is none or it was
