@@ -74,8 +74,10 @@ func TestSweepExpiry(t *testing.T) {
 		total += n
 	}
 	// Every record written at t0 is dead at t0+2m: all but those evicted
-	// from full buckets meanwhile are swept.
-	assert.Equal(t, 600-int(e.Stats().Evicted), total)
+	// from full buckets meanwhile are swept, except the dead neighbours the
+	// live key's own writes dropped (at most ways-1 per table: 3 + 1).
+	want := 600 - int(e.Stats().Evicted)
+	assert.True(t, total <= want && total >= want-4, "swept %d, want %d-4..%d", total, want, want)
 	assert.Equal(t, uint64(total), e.Stats().Swept)
 	_, after := st.Stats()
 	t.Logf("bytes before sweep %d, after %d", before, after)

@@ -18,7 +18,8 @@ import (
 
 // Options are what the filter provides besides the configuration.
 type Options struct {
-	// Store is shared data (one for every VM of the vm_id).
+	// Store is shared data (one for every VM of the vm_id); nil is a
+	// private MemStore (tests, offline checks).
 	Store session.Store
 	// Salt is mixed into every key hash: the session salt (configured, or
 	// session.SharedSalt). A secret: never logged.
@@ -101,6 +102,11 @@ type scratch struct {
 func New(c Config, o Options) *Engine {
 	if o.Prefix == "" {
 		o.Prefix = session.DefaultPrefix
+	}
+	if o.Store == nil {
+		// Per-VM state only: tests and offline checks. The filter always
+		// passes shared data.
+		o.Store = session.NewMemStore()
 	}
 	if c.Retries <= 0 {
 		c.Retries = DefaultRetries
