@@ -1,0 +1,136 @@
+package abuse
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/apiwarden/apiwarden/policy/session"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const internalCfg = `{"trusted_hops":1,"internal":{"endpoints":["admin_users"],"prefixes":["/internal","/ops/"],
+	"cidrs":["10.0.0.0/8","fd00::/8","192.0.2.1"],"header":{"name":"X-Edge-Internal","value":"0123456789abcdef-secret"}}}`
+
+func TestInternalRoutes(t *testing.T) {
+	e := New(mustParse(t, internalCfg), Options{Store: session.NewMemStore(), InternalEndpoints: []string{"tagged_op"}})
+	for _, c := range []struct {
+		name, endpoint, path, source, xff, hdr string
+		blocked                                bool
+	}{
+		{name: "public route", endpoint: "get_balance", path: "/api/balance", source: "203.0.113.1:1", blocked: false},
+		{name: "endpoint id from outside", endpoint: "admin_users", path: "/admin/users", source: "203.0.113.1:1", blocked: true},
+		{name: "tagged operation from outside", endpoint: "tagged_op", path: "/x", source: "203.0.113.1:1", blocked: true},
+		{name: "prefix exact", path: "/internal", source: "203.0.113.1:1", blocked: true},
+		{name: "prefix child", path: "/internal/metrics", source: "203.0.113.1:1", blocked: true},
+		{name: "prefix is segment-bounded", path: "/internals", source: "203.0.113.1:1", blocked: false},
+		{name: "slash prefix", path: "/ops/x", source: "203.0.113.1:1", blocked: true},
+		{name: "slash prefix itself not", path: "/ops", source: "203.0.113.1:1", blocked: false},
+		{name: "IPv4 inside", endpoint: "admin_users", source: "10.1.2.3:5000", blocked: false},
+		{name: "IPv4 mapped inside", endpoint: "admin_users", source: "[::ffff:10.1.2.3]:5000", blocked: false},
+		{name: "bare address CIDR", endpoint: "admin_users", source: "192.0.2.1", blocked: false},
+		{name: "bare address CIDR neighbour", endpoint: "admin_users", source: "192.0.2.2", blocked: true},
+		{name: "IPv6 inside", endpoint: "admin_users", source: "[fd00::1]:443", blocked: false},
+		{name: "IPv6 outside", endpoint: "admin_users", source: "[2001:db8::1]:443", blocked: true},
+		// trusted_hops 1: the last XFF element is the client.
+		{name: "XFF last hop inside", endpoint: "admin_users", source: "198.51.100.1:1", xff: "203.0.113.5, 10.0.0.9", blocked: false},
+		{name: "XFF spoofed first element", endpoint: "admin_users", source: "198.51.100.1:1", xff: "10.0.0.9, 203.0.113.5", blocked: true},
+		{name: "XFF v6", endpoint: "admin_users", source: "198.51.100.1:1", xff: "fd00::7", blocked: false},
+		{name: "XFF garbage falls back to source", endpoint: "admin_users", source: "10.0.0.1:1", xff: "nonsense", blocked: false},
+		{name: "edge header", endpoint: "admin_users", source: "203.0.113.1:1", hdr: "0123456789abcdef-secret", blocked: false},
+		{name: "wrong edge header", endpoint: "admin_users", source: "203.0.113.1:1", hdr: "0123456789abcdef-secreT", blocked: true},
+	} {
+		r := &Request{Endpoint: c.endpoint, Path: c.path, Source: c.source, Headers: HeaderMap{"x-forwarded-for": c.xff, "x-edge-internal": c.hdr}}
+		res := e.Admit(r, t0)
+		if !c.blocked {
+			assert.Equal(t, Allow, res.Verdict, c.name)
+			continue
+		}
+		require.Equal(t, Block, res.Verdict, c.name)
+		assert.Equal(t, 404, res.Status, c.name)
+		assert.Equal(t, ReasonInternalRoute, res.Reason, c.name)
+		require.Len(t, res.Events, 1)
+		assert.Empty(t, res.Events[0].Key)
+	}
+}
+
+func TestInternalMonitor(t *testing.T) {
+	e := engine(t, `{"internal":{"prefixes":["/internal"],"cidrs":["10.0.0.0/8"],"mode":"monitor"}}`, nil)
+	res := e.Admit(&Request{Path: "/internal/x", Source: "203.0.113.1"}, t0)
+	assert.Equal(t, Log, res.Verdict)
+	assert.Zero(t, res.Status)
+}
+
+func TestClientAddr(t *testing.T) {
+	for _, c := range []struct {
+		xff, source string
+		hops        int
+		want        string
+	}{
+		{"", "10.0.0.1:5000", 0, "10.0.0.1"},
+		{"1.1.1.1", "10.0.0.1:5000", 0, "10.0.0.1"},
+		{"1.1.1.1, 2.2.2.2", "10.0.0.1:5000", 1, "2.2.2.2"},
+		{"1.1.1.1, 2.2.2.2", "10.0.0.1:5000", 2, "1.1.1.1"},
+		{"1.1.1.1, 2.2.2.2", "10.0.0.1:5000", 3, "10.0.0.1"},
+		{"1.1.1.1,2.2.2.2 ,  3.3.3.3", "", 2, "2.2.2.2"},
+		{"[2001:db8::1]:443", "", 1, "2001:db8::1"},
+		{"2001:db8::1", "", 1, "2001:db8::1"},
+		{"::ffff:1.2.3.4", "", 1, "1.2.3.4"},
+		{"fe80::1%eth0", "", 1, "fe80::1"},
+		{"unknown", "[::1]:80", 1, "::1"},
+		{"1.1.1.1,", "10.0.0.1", 1, "10.0.0.1"},
+		{"", "garbage", 0, ""},
+	} {
+		a, ok := ClientAddr(c.xff, c.source, c.hops)
+		if c.want == "" {
+			assert.False(t, ok, c)
+			continue
+		}
+		require.True(t, ok, c)
+		assert.Equal(t, c.want, a.String(), c)
+	}
+}
+
+// FuzzClientAddr checks ClientAddr against session.ClientIP, the session
+// package's reading of the same header (one convention for trusted_hops).
+func FuzzClientAddr(f *testing.F) {
+	for _, s := range []string{"1.1.1.1, 2.2.2.2", "[::1]:1,  fd00::1", ",,,", "1.1.1.1,", " ::ffff:10.0.0.1 ", "fe80::1%25eth0"} {
+		f.Add(s, "10.0.0.1:5000", 1)
+		f.Add(s, "[2001:db8::2]:9", 2)
+	}
+	f.Fuzz(func(t *testing.T, xff, source string, hops int) {
+		if hops < 0 || hops > MaxTrustedHops {
+			return
+		}
+		a, ok := ClientAddr(xff, source, hops)
+		want := session.ClientIP(xff, source, hops)
+		got := ""
+		if ok {
+			got = a.String()
+		}
+		if a.Zone() != "" {
+			t.Fatalf("zone kept: %v", a)
+		}
+		// Where both read an address they agree (session keeps zones:
+		// compare without them). ClientAddr is stricter on brackets
+		// ("[::" is not an address), never laxer.
+		if want == got {
+			return
+		}
+		zl, bad := parseZoneless(want)
+		if ok && (bad || zl != got) {
+			t.Fatalf("ClientAddr(%q, %q, %d) = %q, session.ClientIP = %q", xff, source, hops, got, want)
+		}
+		if !ok && !bad && !strings.ContainsAny(xff+source, "[]") && zl != "" {
+			t.Fatalf("ClientAddr(%q, %q, %d) refused what session.ClientIP reads as %q", xff, source, hops, want)
+		}
+	})
+}
+
+func parseZoneless(s string) (string, bool) {
+	a, ok := parseAddr(s)
+	if !ok {
+		return "", true
+	}
+	return a.String(), false
+}
