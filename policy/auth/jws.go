@@ -115,6 +115,20 @@ func verifySig(a alg, k *Key, signingInput string, sig []byte) bool {
 	return false
 }
 
+var tokenByte = func() (t [256]bool) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	t['-'], t['_'], t['.'] = true, true, true
+	return t
+}()
+
 // jws is a parsed compact JWS whose signature is not yet checked.
 type jws struct {
 	alg          alg
@@ -134,6 +148,13 @@ func parseJWS(tok string, maxBytes int, allowed []string) (jws, Reason) {
 	var j jws
 	if len(tok) > maxBytes {
 		return j, ReasonOversized
+	}
+	// Only the base64url alphabet and the two dots: Go's decoder would
+	// skip CR and LF, and padding is not JWS.
+	for i := 0; i < len(tok); i++ {
+		if !tokenByte[tok[i]] {
+			return j, ReasonMalformed
+		}
 	}
 	d1 := strings.IndexByte(tok, '.')
 	if d1 < 0 {
