@@ -496,9 +496,10 @@ func parseAPIKeys(n cfg.Node) *APIKeySource {
 			loc = append(loc, key)
 		}
 	}
-	if len(loc) != 1 {
-		n.Errorf(`want exactly one of "header", "cookie" and "query"`)
-	} else {
+	if len(loc) > 1 {
+		n.Errorf(`want at most one of "header", "cookie" and "query"`)
+	} else if len(loc) == 1 {
+		// None: an OpenAPI apiKey scheme of the same name gives it.
 		v, _ := n.Get(loc[0])
 		if name, ok := v.NonEmptyString(); ok {
 			switch loc[0] {
