@@ -122,7 +122,7 @@ func ParseJWKS(data []byte, remote bool) ([]*Key, error) {
 		if k == nil {
 			return true
 		}
-		if seen[k.Kid] {
+		if k.Kid != "" && seen[k.Kid] {
 			errs = append(errs, fmt.Errorf("keys[%d]: duplicate kid %q", i, clip(k.Kid)))
 			return true
 		}
