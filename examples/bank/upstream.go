@@ -69,12 +69,12 @@ func Upstream() http.Handler {
 			"amount":      body.Amount,
 		})
 	})
-	mux.HandleFunc("POST /api/v1/auth", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, r, http.StatusOK, map[string]any{
-			"token":      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJlLW5vdC1yZWFs",
-			"token_type": "Bearer",
-			"expires_in": 3600,
-		})
+	// A demo identity provider: ES256 tokens for user<N> / correct-horse-<N>
+	// (N in 1..100), and their key set.
+	is := newIssuer()
+	mux.HandleFunc("POST /api/v1/auth", is.login)
+	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, r, http.StatusOK, is.JWKS())
 	})
 	// Shadow endpoints: served, but in no description of the API.
 	mux.HandleFunc("GET /api/v1/users/{user_id}/cards", func(w http.ResponseWriter, r *http.Request) {
