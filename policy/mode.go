@@ -101,3 +101,10 @@ func (f FailureMode) String() string {
 	}
 	return "open"
 }
+
+// FailureDecision is the refusal failure_mode "closed" answers with when
+// the filter cannot decide: a 503 with the rule "failure-mode".
+func FailureDecision() Decision {
+	return Decision{Verdict: Block, Reason: ReasonInternal, Rule: "failure-mode",
+		Status: ReasonInternal.Status(), Detail: "the security filter failed and is configured to fail closed"}
+}
