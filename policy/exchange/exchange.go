@@ -50,6 +50,7 @@ type Exchange struct {
 	body  []byte
 	seq   sequence.Result
 	dec   [4]policy.Decision
+	rnd   [32]byte
 }
 
 // State is the request side's state.
@@ -132,6 +133,9 @@ func (x *Exchange) emit(d *policy.Decision, status int) {
 		return
 	}
 	traceID := x.traceIDString() // sets x.spanID too
+	if x.client == "" {
+		x.client = hostOf(x.source)
+	}
 	e := policy.Event{
 		TimeUnixNano: now,
 		TraceID:      traceID,

@@ -27,11 +27,12 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool, sourceAddress str
 	if cl, ok := h.Get("content-length"); ok {
 		r.ContentLength = parseLength(cl)
 	}
+	// The client address is formatted only for an event (emit).
 	x.source = sourceAddress
-	x.client = hostOf(sourceAddress)
 	x.startTrace(h)
 	// Every event names its session (hashed), unknown endpoints included.
-	x.sessionHash, _ = x.rt.sessions.Key(headerGetter(h), sourceAddress)
+	// (A pointer in the interface: no allocation.)
+	x.sessionHash, _ = x.rt.sessions.Key((*headerGetter)(&r.Headers), sourceAddress)
 
 	d := p.CheckHead(r)
 	if res, ad, ok := p.AdminRequest(r.Method, r.Match.Path, h.Value("authorization")); ok {
@@ -173,7 +174,7 @@ func (x *Exchange) checkBody(size int, body BodyReader) Step {
 // when configured) or starts one, and propagates this proxy's span
 // upstream.
 func (x *Exchange) startTrace(h Headers) {
-	var rnd [32]byte
+	rnd := &x.rnd
 	x.rt.random(rnd[:])
 	in, src := x.pol().Trace.Incoming(h.Value("traceparent"), h.Value("tracestate"), h.Value("b3"), [24]byte(rnd[:24]))
 	if src == trace.SourceNone {
@@ -194,7 +195,7 @@ func (x *Exchange) startTrace(h Headers) {
 // headerGetter adapts the request's header list to the session package.
 type headerGetter Headers
 
-func (h headerGetter) Get(name string) string { return Headers(h).Value(name) }
+func (h *headerGetter) Get(name string) string { return Headers(*h).Value(name) }
 
 func parseLength(s string) int64 {
 	if s == "" || len(s) > 18 {
