@@ -61,8 +61,13 @@ func newRuntime(t testing.TB, config string) (*Runtime, *countingStore) {
 	now := time.Unix(1_700_000_000, 0)
 	var n byte
 	rt, _, err := NewRuntime(Config{Policy: pol, Store: st,
-		Now:    func() time.Time { now = now.Add(time.Millisecond); return now },
-		Random: func(b []byte) { for i := range b { n++; b[i] = n } }})
+		Now: func() time.Time { now = now.Add(time.Millisecond); return now },
+		Random: func(b []byte) {
+			for i := range b {
+				n++
+				b[i] = n
+			}
+		}})
 	require.NoError(t, err)
 	st.gets = 0 // the salt, read once at start-up
 	return rt, st
