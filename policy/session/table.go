@@ -1,6 +1,8 @@
 package session
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -15,21 +17,11 @@ import (
 // counts it; the request's operation is not recorded.
 var ErrContention = errors.New("session: shared data contention: compare-and-swap retries exhausted")
 
-// CreateCAS is the cas given to Set when Get found no key: Envoy ignores the
-// cas of a missing key (so the value is created), and a key that another
-// writer created meanwhile has a different cas (so the create fails instead
-// of overwriting). Only a racing create that happened to get this exact cas
-// value from the global counter could be overwritten.
-const CreateCAS = 0xFFFFFFFF
+// CreateCAS and CASFor are the kernel's (aliases for session's callers).
+const CreateCAS = kernel.CreateCAS
 
-// CASFor returns the cas to pass to Store.Set after a Get that returned
-// (cas, found): the cas itself, or CreateCAS for a missing key.
-func CASFor(cas uint32, found bool) uint32 {
-	if found {
-		return cas
-	}
-	return CreateCAS
-}
+// CASFor is kernel.CASFor.
+func CASFor(cas uint32, found bool) uint32 { return kernel.CASFor(cas, found) }
 
 const bucketVersion = 1
 
