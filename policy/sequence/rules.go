@@ -118,11 +118,11 @@ func (h Hit) AppendJSON(b []byte) []byte {
 	b = append(b, `,"kind":"`...)
 	b = append(b, h.Kind...)
 	b = append(b, `","action":"`...)
-	b = append(b, h.Action...)
+	b = append(b, h.Action.String()...)
 	b = append(b, '"')
 	if h.Mode != ModeInherit {
 		b = append(b, `,"mode":"`...)
-		b = append(b, h.Mode...)
+		b = append(b, h.Mode.String()...)
 		b = append(b, '"')
 	}
 	b = append(b, `,"evidence":`...)
