@@ -1,6 +1,6 @@
 // Package openapi reads an OpenAPI 3.0.x or 3.1.x document (JSON; it
 // arrives inline under "openapi" in the plugin configuration, and
-// build/openapi2json turns YAML into it) into plain data that the policy
+// cmd/openapi2json turns YAML into it) into plain data that the policy
 // compiler turns into endpoints. It runs once, at configure time.
 //
 // # Contract
@@ -114,7 +114,7 @@
 // kin-openapi's 0.45 s. kin-openapi's result would still need its schemas
 // compiled by policy/schema and its errors mapped to JSON paths; it also
 // brings a YAML stack the plugin never needs (YAML is converted offline by
-// build/openapi2json). Hence the hand-written reader. The measurement
+// cmd/openapi2json). Hence the hand-written reader. The measurement
 // programs live outside the repository (a module with its own go.mod that
 // replaces github.com/apiwarden/apiwarden with this checkout); the
 // benchmark here is BenchmarkParseSynthetic2000.

@@ -853,6 +853,5 @@ func hex4(s []byte) int {
 	return v
 }
 
-
 // appendEscaped appends s as JSON string content (no quotes).
 func appendEscaped(dst, s []byte) []byte { return kernel.AppendEscaped(dst, s) }
