@@ -42,7 +42,7 @@ var envoyWASI = map[string]bool{
 	"poll_oneoff": true, "proc_exit": true, "path_open": true, "fd_prestat_get": true, "fd_prestat_dir_name": true,
 }
 
-// abi021 is the proxy-wasm ABI 0.2.1 host function set (abi-facts.md §3),
+// abi021 is the proxy-wasm ABI 0.2.1 host function set (wasmtest/ABI.md §3),
 // without the 0.1.0-only functions Envoy does not register for 0.2.x.
 var abi021 = map[string]bool{
 	"proxy_log": true, "proxy_get_log_level": true, "proxy_get_current_time_nanoseconds": true,

@@ -70,7 +70,7 @@ func GetHttpCallResponseBody(start, maxSize int) ([]byte, error) {
 }
 
 // The (start, length) pairs follow the SDK and Envoy's narrow
-// proxy_set_buffer_bytes semantics (abi-facts.md §6.4).
+// proxy_set_buffer_bytes semantics (wasmtest/ABI.md §6).
 const maxInt32 = 1<<31 - 1
 
 func ReplaceHttpRequestBody(b []byte) error  { return setBuffer(bufRequestBody, 0, maxInt32, b) }

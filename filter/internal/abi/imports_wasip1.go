@@ -4,7 +4,7 @@ package abi
 
 import "unsafe"
 
-// Host functions of proxy-wasm ABI 0.2.1, module "env" (abi-facts.md §3).
+// Host functions of proxy-wasm ABI 0.2.1, module "env" (wasmtest/ABI.md §3).
 // Every pointer is a 32-bit address in this module's linear memory; output
 // slots are 4-byte words except time and metric values (8 bytes).
 

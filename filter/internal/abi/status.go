@@ -38,7 +38,7 @@ func (s Status) Err() error {
 	}
 }
 
-// Enumerations of the ABI (abi-facts.md §1).
+// Enumerations of the ABI (wasmtest/ABI.md §1).
 const (
 	mapRequestHeaders  = 0
 	mapRequestTrailers = 1
