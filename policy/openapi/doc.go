@@ -68,7 +68,7 @@
 // that are nothing but a $ref are compiled at their target, so they share
 // the *schema.Schema too. Components no operation uses are compiled too,
 // to report their errors. (This replaced per-schema "minimal documents":
-// GenerateRefDense(6000, 600), 2.4 MB, went from about 90 s to 0.42 s.)
+// openapitest.GenerateRefDense(6000, 600), 2.4 MB, went from about 90 s to 0.42 s.)
 //
 // Media type keys keep their parameters (MediaType.Params, normal form
 // from SplitMediaType): "application/json;stream=watch" and
@@ -90,7 +90,7 @@
 // The issue asked to choose between a library (github.com/getkin/kin-openapi,
 // v0.152.0 measured) and a hand-written reader by measurement. Both were
 // built as wasip1 c-shared modules (GOOS=wasip1 GOARCH=wasm go build
-// -buildmode=c-shared) that parse GenerateSynthetic(n) through an exported
+// -buildmode=c-shared) that parse openapitest.GenerateSynthetic(n) through an exported
 // function, next to a base module that only generates the document:
 //
 //	module                        .wasm size   WASI imports
