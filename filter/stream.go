@@ -80,9 +80,12 @@ func (s *stream) apply(st exchange.Step, dir direction) types.Action {
 	var failed string
 	var err error
 	for _, e := range st.Edits {
-		if eerr := editHeader(dir, &e); eerr != nil && e.Must {
-			failed, err = "cannot rewrite "+e.Name, eerr
-			break
+		if eerr := editHeader(dir, &e); eerr != nil {
+			if e.Must {
+				failed, err = "cannot rewrite "+e.Name, eerr
+				break
+			}
+			abi.LogDebug("apiwarden: cannot set " + e.Name + ": " + eerr.Error())
 		}
 	}
 	if err == nil && st.ReplaceBody {
