@@ -44,7 +44,7 @@ test-envoy: build envoy
 # Regenerates examples/envoy/envoy.yaml from the bank configuration, and
 # the Istio stats tags (examples/istio/stats-tags.yaml).
 envoy-example:
-	$(GO) run ./build/envoyconf -config $(CONFIG) -out examples/envoy/envoy.yaml -istio-stats examples/istio/stats-tags.yaml
+	$(GO) run ./cmd/envoyconf -config $(CONFIG) -out examples/envoy/envoy.yaml -istio-stats examples/istio/stats-tags.yaml
 
 # Serves the bank API through the module on 127.0.0.1:$(PORT): in the
 # official Envoy (admin on 127.0.0.1:9901), or with HOST=wazero in
@@ -90,17 +90,17 @@ lint:
 
 # Validates a configuration offline, as proxy_on_configure would.
 check-config:
-	$(GO) run ./build/checkconfig $(CONFIG)
+	$(GO) run ./cmd/checkconfig $(CONFIG)
 
 # Regenerates the bank configuration from its OpenAPI document (proxies take
 # JSON; this turns YAML into the plugin configuration).
 openapi:
-	$(GO) run ./build/openapi2json -in examples/bank/openapi.yaml -base examples/bank/apiwarden.base.json -out examples/bank/apiwarden.json
+	$(GO) run ./cmd/openapi2json -in examples/bank/openapi.yaml -base examples/bank/apiwarden.base.json -out examples/bank/apiwarden.json
 
 # Packages the module as an OCI image layout in build/oci for Istio's
 # WasmPlugin; push it with `crane push build/oci <registry>/apiwarden:<tag>`.
 oci: build
-	$(GO) run ./build/ocipack -in $(WASM) -out build/oci -tag $(or $(TAG),latest)
+	$(GO) run ./cmd/ocipack -in $(WASM) -out build/oci -tag $(or $(TAG),latest)
 
 clean:
 	rm -rf build/*.wasm build/oci

@@ -138,7 +138,7 @@ func TestIstioStatsTags(t *testing.T) {
 // apiwarden.base.json.
 func TestBankConfigIsGeneratedFromOpenAPI(t *testing.T) {
 	out := t.TempDir() + "/apiwarden.json"
-	cmd := exec.Command("go", "run", "../build/openapi2json", "-in", "bank/openapi.yaml",
+	cmd := exec.Command("go", "run", "../cmd/openapi2json", "-in", "bank/openapi.yaml",
 		"-base", "bank/apiwarden.base.json", "-out", out)
 	msg, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(msg))

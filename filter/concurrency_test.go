@@ -94,3 +94,8 @@ func TestEightVMsShareSessionHistories(t *testing.T) {
 		require.NoError(t, vm.Failed())
 	}
 }
+
+// headerGetter adapts a header list to the session package.
+type headerGetter policy.Headers
+
+func (h headerGetter) Get(name string) string { return policy.Headers(h).Value(name) }

@@ -4,6 +4,7 @@ package main
 
 import "github.com/apiwarden/apiwarden/policy"
 
-// injectFault is a no-op in every real build; the apiwarden_faults build
-// (tests only) makes a request fail on demand.
-func injectFault(policy.Headers) {}
+// armFault and fault are no-ops in every real build; the apiwarden_faults
+// build (tests only) makes a named callback panic on demand.
+func armFault(uint32, policy.Headers) {}
+func fault(uint32, string)            {}

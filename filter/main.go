@@ -1,7 +1,10 @@
-// Command filter is apiwarden's proxy-wasm plugin: the glue between the host
-// (Envoy, Istio, wasmtest) and the pure policy package. It reads what the
-// policy needs from the host, asks the policy for decisions (values), and
-// applies them: local replies, header changes, events and metrics.
+// Command filter is apiwarden's proxy-wasm plugin: an adapter between the
+// host (Envoy, Istio, wasmtest) and the pure exchange engine in
+// policy/exchange. Each callback reads what the host gives, calls the
+// stream's Exchange, and applies the Step it returns: header edits, body
+// replacement, local replies, log lines and metric increments. The state
+// machine, the per-VM composition root and every decision live in policy/
+// (size_test.go bounds this package).
 //
 // Build it with stock Go as a WASI reactor:
 //

@@ -15,7 +15,7 @@ import (
 // Every scenario runs twice: natively under proxytest (fast, race detector)
 // and through the built module in wasmtest (the binding where it runs).
 
-type exchange struct {
+type scenario struct {
 	method, path string
 	headers      [][2]string
 	body         string
@@ -29,12 +29,12 @@ type outcome struct {
 	headers [][2]string
 }
 
-type runner func(t *testing.T, ex exchange) outcome
+type runner func(t *testing.T, ex scenario) outcome
 
 func nativeRunner(t *testing.T, config []byte) runner {
 	host, reset := newHost(t, config)
 	t.Cleanup(reset)
-	return func(t *testing.T, ex exchange) outcome {
+	return func(t *testing.T, ex scenario) outcome {
 		id := host.InitializeHttpContext()
 		defer host.CompleteHttpContext(id)
 		hasBody := ex.body != ""
@@ -67,7 +67,7 @@ func wasmRunner(t *testing.T, config []byte, profile wasmtest.WASIProfile) runne
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = host.Close(context.Background()) })
-	return func(t *testing.T, ex exchange) outcome {
+	return func(t *testing.T, ex scenario) outcome {
 		req := &wasmtest.Request{Method: ex.method, Path: ex.path, Authority: "bank.example", Headers: ex.headers,
 			Body: []byte(ex.body), ChunkSize: ex.chunk, SourceAddress: "192.0.2.7:51234"}
 		res, err := host.RoundTrip(req, func(*wasmtest.UpstreamRequest) *wasmtest.Response {
@@ -91,30 +91,30 @@ func TestBankScenarios(t *testing.T) {
 	ctJSON := [2]string{"content-type", "application/json"}
 	cases := []struct {
 		name     string
-		ex       exchange
+		ex       scenario
 		status   int
 		rule     string
 		pointer  string
 		allowHdr string
 	}{
-		{"balance passes", exchange{method: "GET", path: "/api/v1/accounts/ACC-1/balance"}, 200, "", "", ""},
-		{"normalised path passes", exchange{method: "GET", path: "/api//v1/./accounts/ACC-1/balance/"}, 200, "", "", ""},
-		{"unknown endpoint", exchange{method: "GET", path: "/api/v1/admin"}, 403, "unknown-endpoint", "", ""},
-		{"encoded traversal", exchange{method: "GET", path: "/api/v1/accounts/x/%2e%2e/%2e%2e/internal"}, 403, "unknown-endpoint", "", ""},
-		{"malformed path", exchange{method: "GET", path: "/api/v1/%zz"}, 400, "invalid-path", "", ""},
-		{"wrong method", exchange{method: "DELETE", path: "/api/v1/transferFunds"}, 405, "method-not-allowed", "", "POST"},
-		{"path parameter type", exchange{method: "GET", path: "/api/v1/users/abc/accounts"}, 400, "invalid-parameter", "", ""},
-		{"valid transfer", exchange{method: "POST", path: "/api/v1/transferFunds", headers: [][2]string{ctJSON},
+		{"balance passes", scenario{method: "GET", path: "/api/v1/accounts/ACC-1/balance"}, 200, "", "", ""},
+		{"normalised path passes", scenario{method: "GET", path: "/api//v1/./accounts/ACC-1/balance/"}, 200, "", "", ""},
+		{"unknown endpoint", scenario{method: "GET", path: "/api/v1/admin"}, 403, "unknown-endpoint", "", ""},
+		{"encoded traversal", scenario{method: "GET", path: "/api/v1/accounts/x/%2e%2e/%2e%2e/internal"}, 403, "unknown-endpoint", "", ""},
+		{"malformed path", scenario{method: "GET", path: "/api/v1/%zz"}, 400, "invalid-path", "", ""},
+		{"wrong method", scenario{method: "DELETE", path: "/api/v1/transferFunds"}, 405, "method-not-allowed", "", "POST"},
+		{"path parameter type", scenario{method: "GET", path: "/api/v1/users/abc/accounts"}, 400, "invalid-parameter", "", ""},
+		{"valid transfer", scenario{method: "POST", path: "/api/v1/transferFunds", headers: [][2]string{ctJSON},
 			body: `{"from":"ACC-1","to":"ACC-2","amount":25.5,"currency":"EUR"}`, chunk: 7}, 200, "", "", ""},
-		{"amount as string", exchange{method: "POST", path: "/api/v1/transferFunds", headers: [][2]string{ctJSON},
+		{"amount as string", scenario{method: "POST", path: "/api/v1/transferFunds", headers: [][2]string{ctJSON},
 			body: `{"from":"ACC-1","to":"ACC-2","amount":"25.5"}`, chunk: 5}, 400, "schema-violation", "/amount", ""},
-		{"not JSON", exchange{method: "POST", path: "/api/v1/transferFunds", headers: [][2]string{ctJSON},
+		{"not JSON", scenario{method: "POST", path: "/api/v1/transferFunds", headers: [][2]string{ctJSON},
 			body: `{"from":"ACC-1",`}, 400, "invalid-json", "", ""},
-		{"oversized body", exchange{method: "POST", path: "/api/v1/transferFunds", headers: [][2]string{ctJSON},
+		{"oversized body", scenario{method: "POST", path: "/api/v1/transferFunds", headers: [][2]string{ctJSON},
 			body: `{"memo":"` + strings.Repeat("x", 5000) + `"}`, chunk: 1024}, 413, "body-too-large", "", ""},
-		{"text/plain", exchange{method: "POST", path: "/api/v1/transferFunds", headers: [][2]string{{"content-type", "text/plain"}},
+		{"text/plain", scenario{method: "POST", path: "/api/v1/transferFunds", headers: [][2]string{{"content-type", "text/plain"}},
 			body: "hello"}, 415, "unsupported-media-type", "", ""},
-		{"deeply nested body", exchange{method: "POST", path: "/api/v1/transferFunds", headers: [][2]string{ctJSON},
+		{"deeply nested body", scenario{method: "POST", path: "/api/v1/transferFunds", headers: [][2]string{ctJSON},
 			body: strings.Repeat("[", 2000) + strings.Repeat("]", 2000)}, 400, "schema-violation", "", ""},
 	}
 	for name, run := range runners(t, validationConfig(t)) {

@@ -1,16 +1,13 @@
 package main
 
 import (
+	"strings"
 	"time"
 
-	"github.com/apiwarden/apiwarden/policy"
-	"github.com/apiwarden/apiwarden/policy/inventory"
-	"github.com/apiwarden/apiwarden/policy/redact"
-	"github.com/apiwarden/apiwarden/policy/sequence"
-	"github.com/apiwarden/apiwarden/policy/session"
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
-
 	"github.com/apiwarden/apiwarden/filter/internal/abi"
+	"github.com/apiwarden/apiwarden/policy"
+	"github.com/apiwarden/apiwarden/policy/exchange"
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 )
 
 // vmContext is the per-VM root of the plugin (one per Envoy worker).
@@ -22,45 +19,24 @@ func (*vmContext) NewPluginContext(id uint32) types.PluginContext {
 	return &pluginContext{id: id}
 }
 
-// pluginContext holds what every stream of this VM shares: the compiled
-// policy (immutable) and per-VM counters and limiters.
+// pluginContext holds what every stream of this VM shares: the exchange
+// runtime (compiled policy, sessions, sequences, inventory, size models)
+// and the host's metric handles.
 type pluginContext struct {
 	types.DefaultPluginContext
 	id      uint32
-	policy  *policy.Policy
-	metrics *metrics
-	events  *policy.TokenBucket
-	// sessions and sequences are per VM: the histories and counts they
-	// read and write live in shared data, their local tables are caches.
-	sessions  *session.Sessions
-	sequences *sequence.Engine
-	ticks     uint64
-	sweepNext int
-	// sizes learns response sizes per operation (last: unknown endpoints).
-	sizes []redact.SizeEstimator
-	// inventory counts requests per operation and status class and learns
-	// shadow endpoints; flushed to shared data from the tick.
-	inventory *inventory.Inventory
-	known     []inventory.KnownOp
+	rt      *exchange.Runtime
+	metrics []metric
 	// free holds finished streams for reuse.
 	free []*stream
 }
 
-// sizeModel is the response-size model of an operation.
-func (p *pluginContext) sizeModel(ep *policy.Endpoint) *redact.SizeEstimator {
-	if ep == nil {
-		return &p.sizes[len(p.sizes)-1]
-	}
-	return &p.sizes[ep.Index]
+// metric is a defined host metric (exchange.MetricID indexes them).
+type metric struct {
+	kind    exchange.MetricKind
+	counter abi.MetricCounter
+	hist    abi.MetricHistogram
 }
-
-// tickPeriod drives analytics flushes, session sweeps and the periodic
-// summary; summaryEvery ticks between two summary log lines.
-const (
-	tickPeriod   = 1000 // ms
-	summaryEvery = 60
-	sweepBatch   = 64
-)
 
 // OnPluginStart compiles the configuration once. A configuration that does
 // not compile stops the plugin from starting: one log line names every
@@ -79,85 +55,82 @@ func (p *pluginContext) OnPluginStart(size int) types.OnPluginStartStatus {
 	}
 	pol, err := policy.Compile(raw)
 	if err != nil {
-		abi.LogCriticalf("apiwarden: invalid configuration: %s", oneLine(err.Error()))
+		abi.LogCriticalf("apiwarden: invalid configuration: %s", strings.ReplaceAll(err.Error(), "\n", ";"))
 		return types.OnPluginStartStatusFailed
 	}
-	p.policy = pol
-	p.metrics = defineMetrics(pol)
-	p.events = policy.NewTokenBucket(pol.Events.PerSecond, pol.Events.Burst)
-	sc := pol.Session
-	if sc.Salt == "" {
-		// No configured salt: one random salt per proxy, shared by every
-		// VM, so chosen session ids cannot target a victim's bucket.
-		salt, err := session.SharedSalt(sharedStore{}, sc.Prefix, randomBytes)
-		if err != nil {
-			abi.LogWarnf("apiwarden: no shared session salt, this VM uses its own: %v", err)
-			var b [16]byte
-			randomBytes(b[:])
-			salt = string(b[:])
+	rt, notes, err := exchange.NewRuntime(exchange.Config{Policy: pol, Store: sharedStore{}, Now: time.Now, Random: randomBytes})
+	if err != nil {
+		abi.LogCriticalf("apiwarden: %v", err)
+		return types.OnPluginStartStatusFailed
+	}
+	p.rt = rt
+	// Metrics are defined once per VM here, never lazily on the request
+	// path.
+	defs := rt.Metrics()
+	p.metrics = make([]metric, len(defs))
+	for i, d := range defs {
+		p.metrics[i].kind = d.Kind
+		if d.Kind == exchange.Histogram {
+			p.metrics[i].hist = abi.DefineHistogramMetric(d.Name)
+		} else {
+			p.metrics[i].counter = abi.DefineCounterMetric(d.Name)
 		}
-		sc.Salt = salt
 	}
-	p.sessions = session.New(sc)
-	p.sizes = make([]redact.SizeEstimator, len(pol.Endpoints)+1)
-	p.inventory = inventory.New(sharedStore{}, pol.InventoryConfig())
-	p.known = pol.KnownOps()
-	if pol.SequencesEnabled {
-		p.sequences = sequence.NewEngine(p.sessions, pol.Sequences)
-	}
-	if err := abi.SetTickPeriodMilliSeconds(tickPeriod); err != nil {
+	if err := abi.SetTickPeriodMilliSeconds(uint32(exchange.TickPeriod / time.Millisecond)); err != nil {
 		abi.LogWarnf("apiwarden: cannot set the tick period, counts will not be shared: %v", err)
 	}
-	abi.LogInfof("apiwarden: configured %d endpoints, mode %s, unknown endpoints %s, failure mode %s",
-		len(pol.Endpoints), pol.Mode, pol.UnknownEndpoints, pol.FailureMode)
+	p.publish(notes, nil)
 	return types.OnPluginStartStatusOK
 }
 
-// OnTick publishes this VM's sequence counts to shared data, sweeps a few
-// expired session buckets, and now and then logs a one-line summary.
+// OnTick publishes this VM's counts to shared data, sweeps a few expired
+// session buckets, and now and then logs a one-line summary.
 func (p *pluginContext) OnTick() {
 	defer func() {
 		if r := recover(); r != nil {
 			abi.LogErrorf("apiwarden: recovered panic in tick: %v", r)
 		}
 	}()
-	p.ticks++
-	if _, err := p.inventory.Flush(); err != nil {
-		abi.LogWarnf("apiwarden: inventory flush: %v", err)
-	}
-	if p.sequences == nil {
-		return
-	}
-	now := time.Now()
-	if a := p.sequences.Analytics(); a != nil {
-		if _, err := a.Flush(sharedStore{}); err != nil {
-			abi.LogWarnf("apiwarden: sequence analytics flush: %v", err)
+	p.publish(p.rt.Tick(), nil)
+}
+
+// publish writes log lines and applies metric increments.
+func (p *pluginContext) publish(logs []exchange.Log, incs []exchange.Inc) {
+	for _, l := range logs {
+		switch l.Level {
+		case exchange.LevelDebug:
+			abi.LogDebug(string(l.Text))
+		case exchange.LevelInfo:
+			abi.LogInfo(string(l.Text))
+		case exchange.LevelWarn:
+			abi.LogWarn(string(l.Text))
+		case exchange.LevelError:
+			abi.LogError(string(l.Text))
+		default:
+			abi.LogCritical(string(l.Text))
 		}
-		if p.ticks%summaryEvery == 0 {
-			abi.LogInfof("apiwarden: sequences: %s", a.Summary())
+	}
+	for _, in := range incs {
+		if m := &p.metrics[in.ID]; m.kind == exchange.Histogram {
+			m.hist.Record(in.N)
+		} else {
+			m.counter.Increment(in.N)
 		}
 	}
-	next, _, err := p.sessions.Sweep(sharedStore{}, now, p.sweepNext, sweepBatch)
-	if err != nil {
-		abi.LogWarnf("apiwarden: session sweep: %v", err)
-	}
-	p.sweepNext = next
 }
 
 func (p *pluginContext) NewHttpContext(id uint32) types.HttpContext {
-	if p.policy == nil {
+	if p.rt == nil {
 		return nil
 	}
 	var s *stream
 	if n := len(p.free); n > 0 {
 		s, p.free = p.free[n-1], p.free[:n-1]
-		req := s.req
-		*s = stream{req: req}
 	} else {
 		s = &stream{}
 	}
 	s.plugin, s.id = p, id
-	s.req.Reset()
+	p.rt.Begin(&s.x)
 	return s
 }
 
@@ -165,22 +138,11 @@ func (p *pluginContext) NewHttpContext(id uint32) types.HttpContext {
 // one callback at a time, so a few cover the concurrent ones.
 const maxFreeStreams = 64
 
-// release returns a finished stream for reuse (its request scratch space
-// included). Envoy calls nothing on a stream after on_log but on_done and
-// on_delete, which do not reach it.
+// release returns a finished stream for reuse (its exchange's scratch
+// space included). Envoy calls nothing on a stream after on_log but
+// on_done and on_delete, which do not reach it.
 func (p *pluginContext) release(s *stream) {
 	if len(p.free) < maxFreeStreams {
 		p.free = append(p.free, s)
 	}
-}
-
-// oneLine joins a multi-line error (errors.Join) into one log line.
-func oneLine(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c == '\n' {
-			b[i] = ';'
-		}
-	}
-	return string(b)
 }

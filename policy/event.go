@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"unicode/utf8"
 
 	"github.com/apiwarden/apiwarden/policy/inventory"
@@ -32,38 +34,38 @@ type Event struct {
 // AppendEvent writes one JSON line (without the newline) describing a
 // decision.
 func AppendEvent(dst []byte, d *Decision, e *Event) []byte {
-	o := openObject(dst)
-	o.str("event", "apiwarden.decision")
+	o := kernel.OpenObject(dst)
+	o.Str("event", "apiwarden.decision")
 	if e.TimeUnixNano > 0 {
-		o.int("time_unix_nano", e.TimeUnixNano)
+		o.Int("time_unix_nano", e.TimeUnixNano)
 	}
-	o.strOpt("trace_id", e.TraceID)
-	o.strOpt("span_id", e.SpanID)
-	o.strOpt("http.request.method", EventMethod(e.Method))
-	o.strOpt("url.path", clipText(e.Path, MaxEventPath))
-	o.strOpt("http.route", clipText(e.Route, MaxEventPath))
-	o.strOpt("client.address", e.Client)
+	o.StrOpt("trace_id", e.TraceID)
+	o.StrOpt("span_id", e.SpanID)
+	o.StrOpt("http.request.method", EventMethod(e.Method))
+	o.StrOpt("url.path", clipText(e.Path, MaxEventPath))
+	o.StrOpt("http.route", clipText(e.Route, MaxEventPath))
+	o.StrOpt("client.address", e.Client)
 	if e.Status > 0 {
-		o.int("http.response.status_code", int64(e.Status))
+		o.Int("http.response.status_code", int64(e.Status))
 	}
-	o.strOpt("apiwarden.operation", e.Operation)
-	o.strOpt("apiwarden.session", e.Session)
-	o.str("apiwarden.rule", d.Rule)
-	o.str("apiwarden.reason", d.Reason.Slug())
-	o.str("apiwarden.verdict", d.Verdict.String())
-	o.str("apiwarden.mode", d.Mode.String())
-	o.strOpt("apiwarden.detail", d.Detail)
-	o.strOpt("apiwarden.shadow_route", clipText(e.Shadow, MaxEventPath))
+	o.StrOpt("apiwarden.operation", e.Operation)
+	o.StrOpt("apiwarden.session", e.Session)
+	o.Str("apiwarden.rule", d.Rule)
+	o.Str("apiwarden.reason", d.Reason.Slug())
+	o.Str("apiwarden.verdict", d.Verdict.String())
+	o.Str("apiwarden.mode", d.Mode.String())
+	o.StrOpt("apiwarden.detail", d.Detail)
+	o.StrOpt("apiwarden.shadow_route", clipText(e.Shadow, MaxEventPath))
 	if e.Anomaly > 0 {
-		o.float("apiwarden.anomaly_bits", e.Anomaly)
+		o.Float("apiwarden.anomaly_bits", e.Anomaly)
 	}
 	if len(d.Violations) > 0 {
-		o.raw("apiwarden.violations", appendViolations(nil, d.Violations))
+		o.Raw("apiwarden.violations", appendViolations(nil, d.Violations))
 	}
 	if len(d.Evidence) > 0 {
-		o.raw("apiwarden.evidence", d.Evidence)
+		o.Raw("apiwarden.evidence", d.Evidence)
 	}
-	return o.close()
+	return o.Close()
 }
 
 // Bounds on what an event copies from a request (the rest is cut and

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"strconv"
 	"strings"
 
@@ -234,6 +236,4 @@ func (b *fieldSetBuilder) build(pointer string, depth int) *redact.FieldSet {
 	return fs
 }
 
-func escapePointer(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
+func escapePointer(s string) string { return kernel.EscapeToken(s) }

@@ -1,13 +1,14 @@
 package policy
 
 import (
+	"github.com/apiwarden/apiwarden/policy/openapi/openapitest"
+
 	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/apiwarden/apiwarden/policy/openapi"
 	"github.com/apiwarden/apiwarden/policy/redact"
 )
 
@@ -114,7 +115,7 @@ func TestFieldSetOf(t *testing.T) {
 // BenchmarkCompileOpenAPI2000 compiles a configuration whose inline
 // OpenAPI document has 2,000 operations (a GitHub- or Stripe-sized API).
 func BenchmarkCompileOpenAPI2000(b *testing.B) {
-	cfg := append(append([]byte(`{"openapi":`), openapi.GenerateSynthetic(2000)...), '}')
+	cfg := append(append([]byte(`{"openapi":`), openapitest.GenerateSynthetic(2000)...), '}')
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		p, err := Compile(cfg)
@@ -128,7 +129,7 @@ func BenchmarkCompileOpenAPI2000(b *testing.B) {
 }
 
 func TestCompileCallsCheckpointOnLargeConfigurations(t *testing.T) {
-	cfg := append(append([]byte(`{"openapi":`), openapi.GenerateSynthetic(300)...), '}')
+	cfg := append(append([]byte(`{"openapi":`), openapitest.GenerateSynthetic(300)...), '}')
 	calls := 0
 	p, err := CompileWith(cfg, CompileOptions{Checkpoint: func() { calls++ }})
 	require.NoError(t, err)

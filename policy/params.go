@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"strconv"
 	"strings"
 
@@ -151,7 +153,7 @@ func appendScalarJSON(dst []byte, kind, v string) ([]byte, string, string) {
 			return append(dst, v...), "", ""
 		}
 	}
-	return appendJSONString(dst, v), "", ""
+	return kernel.AppendString(dst, v), "", ""
 }
 
 // isCanonicalInt matches -?[0-9]+.

@@ -1,6 +1,10 @@
 package policy
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/apiwarden/apiwarden/policy/kernel"
+)
 
 // ProblemContentType is the media type of every refusal (RFC 9457).
 const ProblemContentType = "application/problem+json"
@@ -10,17 +14,17 @@ const ProblemContentType = "application/problem+json"
 // the trace id and up to MaxViolations violations (locations and keywords,
 // never values).
 func AppendProblem(dst []byte, d *Decision, traceID string) []byte {
-	o := openObject(dst)
-	o.str("type", ProblemTypeBase+d.Reason.Slug())
-	o.str("title", d.Reason.Title())
-	o.int("status", int64(d.Status))
-	o.strOpt("detail", d.Detail)
-	o.str("rule", d.Rule)
-	o.strOpt("trace_id", traceID)
+	o := kernel.OpenObject(dst)
+	o.Str("type", ProblemTypeBase+d.Reason.Slug())
+	o.Str("title", d.Reason.Title())
+	o.Int("status", int64(d.Status))
+	o.StrOpt("detail", d.Detail)
+	o.Str("rule", d.Rule)
+	o.StrOpt("trace_id", traceID)
 	if len(d.Violations) > 0 {
-		o.raw("violations", appendViolations(nil, d.Violations))
+		o.Raw("violations", appendViolations(nil, d.Violations))
 	}
-	return o.close()
+	return o.Close()
 }
 
 // ProblemHeaders are the headers of a refusal: content type, Allow for a

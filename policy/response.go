@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"strconv"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
@@ -111,37 +113,37 @@ func (p *Policy) ResponseDecisions(ep *Endpoint, res *redact.Result, dst []Decis
 }
 
 func appendDetectorEvidence(dst []byte, rep *redact.Report) []byte {
-	o := openObject(dst)
-	o.key("detectors")
-	det := openObject(o.buf)
+	o := kernel.OpenObject(dst)
+	o.Key("detectors")
+	det := kernel.OpenObject(o.Buf)
 	for d := redact.Detector(0); d < redact.NumDetectors; d++ {
 		if n := rep.Count(d); n > 0 {
-			det.int(d.String(), int64(n))
+			det.Int(d.String(), int64(n))
 		}
 	}
-	o.buf = det.close()
+	o.Buf = det.Close()
 	var ptrs []string
 	for _, h := range rep.Hits {
 		if h.Detector != "path" && len(ptrs) < MaxViolations {
 			ptrs = append(ptrs, h.Pointer)
 		}
 	}
-	o.key("pointers")
-	o.buf = appendStringList(o.buf, ptrs)
-	return o.close()
+	o.Key("pointers")
+	o.Buf = appendStringList(o.Buf, ptrs)
+	return o.Close()
 }
 
 func appendPointers(dst []byte, key string, ptrs []string, stripped int) []byte {
-	o := openObject(dst)
+	o := kernel.OpenObject(dst)
 	if len(ptrs) > MaxViolations {
 		ptrs = ptrs[:MaxViolations]
 	}
-	o.key(key)
-	o.buf = appendStringList(o.buf, ptrs)
+	o.Key(key)
+	o.Buf = appendStringList(o.Buf, ptrs)
 	if stripped > 0 {
-		o.int("stripped", int64(stripped))
+		o.Int("stripped", int64(stripped))
 	}
-	return o.close()
+	return o.Close()
 }
 
 func appendStringList(dst []byte, list []string) []byte {
@@ -150,7 +152,7 @@ func appendStringList(dst []byte, list []string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, s)
+		dst = kernel.AppendString(dst, s)
 	}
 	return append(dst, ']')
 }
@@ -163,11 +165,11 @@ func (p *Policy) ResponseSizeDecision(ep *Endpoint, size int, p99 float64) Decis
 		mode = ep.Mode
 	}
 	d := decide(ReasonResponseSize, "", ActionLog, mode, "the response is much larger than this operation's usual responses")
-	o := openObject(nil)
-	o.int("bytes", int64(size))
-	o.key("p99_bytes")
-	o.buf = strconv.AppendInt(o.buf, int64(p99), 10)
-	d.Evidence = o.close()
+	o := kernel.OpenObject(nil)
+	o.Int("bytes", int64(size))
+	o.Key("p99_bytes")
+	o.Buf = strconv.AppendInt(o.Buf, int64(p99), 10)
+	d.Evidence = o.Close()
 	return d
 }
 

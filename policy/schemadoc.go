@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"strings"
 
 	"github.com/valyala/fastjson"
@@ -33,7 +35,7 @@ func (d schemaDoc) at(pointer string) *fastjson.Value {
 	}
 	toks := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
 	for i, t := range toks {
-		toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+		toks[i] = kernel.UnescapeToken(t)
 	}
 	return d.doc.Get(toks...)
 }

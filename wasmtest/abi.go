@@ -1,6 +1,6 @@
 package wasmtest
 
-// Numeric values of the proxy-wasm ABI 0.2.1 enumerations (abi-facts §1).
+// Numeric values of the proxy-wasm ABI 0.2.1 enumerations (ABI.md §1).
 
 // Status is a proxy_status_t / WasmResult returned by every env host function.
 type Status uint32
@@ -71,7 +71,7 @@ const (
 	streamUpstream   uint32 = 3
 )
 
-// WASI errno values used by Envoy's host (abi-facts §1).
+// WASI errno values used by Envoy's host (ABI.md §1).
 const (
 	errnoSuccess uint32 = 0
 	errnoBadf    uint32 = 8

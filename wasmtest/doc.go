@@ -1,7 +1,8 @@
 // Package wasmtest is an Envoy-faithful proxy-wasm host for tests,
 // benchmarks and local runs. It loads any module built for proxy-wasm ABI
 // 0.2.1 (or 0.2.0) with wazero and behaves like Envoy's host (V8 +
-// proxy-wasm-cpp-host) as recorded in docs/abi-facts.md.
+// proxy-wasm-cpp-host) as recorded in ABI.md, in this directory, which
+// names for each area of the ABI the files that implement it.
 //
 // # Contract
 //

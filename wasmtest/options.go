@@ -3,7 +3,7 @@ package wasmtest
 import "io"
 
 // WASIProfile selects which wasi_snapshot_preview1 functions the host
-// provides and how they behave (abi-facts §12).
+// provides and how they behave (ABI.md §12).
 type WASIProfile int
 
 const (

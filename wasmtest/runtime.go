@@ -35,7 +35,7 @@ type compiledEntry struct {
 	err  error
 }
 
-// v8MaxPages is V8's 1 GiB linear memory cap in Envoy (abi-facts §5.6).
+// v8MaxPages is V8's 1 GiB linear memory cap in Envoy (ABI.md §5).
 const v8MaxPages = 16384
 
 func sharedRuntime() (wazero.Runtime, error) {

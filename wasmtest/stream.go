@@ -391,8 +391,8 @@ func (st *stream) releaseHeaders(i int) {
 }
 
 // runDir plays headers, body chunks and trailers of one direction
-// through the plugin with Envoy's filter-manager semantics (abi-facts
-// §6.3). It returns true when the whole direction passed the filter.
+// through the plugin with Envoy's filter-manager semantics (ABI.md
+// §6). It returns true when the whole direction passed the filter.
 func (st *stream) runDir(i int, body []byte, trailers [][2]string, chunkSize int) bool {
 	vm := st.vm
 	d := &st.dir[i]

@@ -7,7 +7,7 @@ import (
 )
 
 // WASI functions, implemented here (not with wazero's WASI package) so
-// each profile answers exactly like proxy-wasm-cpp-host (abi-facts §11,
+// each profile answers exactly like proxy-wasm-cpp-host (ABI.md §11,
 // §12). Both wasi_snapshot_preview1 and wasi_unstable provide them; which
 // ones a module may import is decided by the profile at load time.
 

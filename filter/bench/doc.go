@@ -15,7 +15,7 @@
 //   - BenchmarkSessionFlow: the full bank policy over 10,000 sessions, each
 //     alternating get_balance and transfer_funds, against passthrough.
 //   - BenchmarkRoute: a 2,000-operation policy (converted from
-//     openapi.GenerateSynthetic(2000)), a request to operation #1000 and to
+//     openapitest.GenerateSynthetic(2000)), a request to operation #1000 and to
 //     an unknown path.
 //   - BenchmarkResponse: response protection of 1 KiB, 64 KiB and 1 MB
 //     list_accounts responses (path rules and detectors).

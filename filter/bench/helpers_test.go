@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"github.com/apiwarden/apiwarden/policy/openapi/openapitest"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -325,7 +327,7 @@ func bankUpstream() wasmtest.Upstream {
 	}
 }
 
-// The 2,000-operation policies come from openapi.GenerateSynthetic(2000),
+// The 2,000-operation policies come from openapitest.GenerateSynthetic(2000),
 // a document shaped like the APIs of large payment and code-hosting
 // services (path, query and header parameters, JSON bodies and responses
 // through $refs), with unknown endpoints blocked:
@@ -336,7 +338,7 @@ func bankUpstream() wasmtest.Upstream {
 //     does not take as $refs). Used for routing and start-up.
 //   - "2000-ops-openapi": the document itself, inline under "openapi".
 //     Used for start-up only: compiling it takes minutes (see RESULTS.md).
-var syntheticDoc = sync.OnceValue(func() []byte { return openapi.GenerateSynthetic(2000) })
+var syntheticDoc = sync.OnceValue(func() []byte { return openapitest.GenerateSynthetic(2000) })
 
 var synthetic = sync.OnceValues(func() (*openapi.Document, error) {
 	return openapi.Parse(syntheticDoc(), openapi.Options{SkipSchemas: true})

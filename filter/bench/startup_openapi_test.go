@@ -1,10 +1,10 @@
 package bench
 
 import (
+	"github.com/apiwarden/apiwarden/policy/openapi/openapitest"
+
 	"os"
 	"testing"
-
-	"github.com/apiwarden/apiwarden/policy/openapi"
 )
 
 // githubFull is GitHub's full REST description (13 MB, not committed: see
@@ -28,9 +28,9 @@ func openapiStartupSetups(tb testing.TB) []setup {
 	}
 	out := []setup{
 		openapiSetup("github-fixture", fixture),
-		openapiSetup("refdense-2.4MB", openapi.GenerateRefDense(6000, 600)),
-		openapiSetup("refchain-1000", openapi.GenerateRefChain(1000)),
-		openapiSetup("refchain-10000", openapi.GenerateRefChain(10000)),
+		openapiSetup("refdense-2.4MB", openapitest.GenerateRefDense(6000, 600)),
+		openapiSetup("refchain-1000", openapitest.GenerateRefChain(1000)),
+		openapiSetup("refchain-10000", openapitest.GenerateRefChain(10000)),
 	}
 	if raw, err := os.ReadFile(githubFullPath()); err == nil {
 		out = append(out, openapiSetup("github-full", raw))

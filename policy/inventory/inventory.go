@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"errors"
 	"fmt"
 	"strings"
@@ -284,28 +286,26 @@ func (inv *Inventory) Flush() (FlushStats, error) {
 // (reporting how many of its entries did not decode) and writes it back
 // with compare-and-swap, retrying on a mismatch.
 func (inv *Inventory) casLoop(key string, stats *FlushStats, update func(old []byte) ([]byte, int)) (bool, error) {
-	for attempt := 0; attempt < casRetries; attempt++ {
-		old, cas, found, err := inv.store.Get(key)
-		if err != nil {
-			return false, fmt.Errorf("inventory: read %s: %w", key, err)
+	var dropped int
+	err := kernel.Update(inv.store, key, casRetries, func(old []byte, _ bool) ([]byte, bool, error) {
+		var val []byte
+		val, dropped = update(old)
+		return val, true, nil
+	})
+	switch {
+	case err == nil:
+		stats.Written++
+		if dropped > 0 {
+			stats.Corrupt++
+			stats.Dropped += dropped
+			inv.droppedEntries.Add(uint64(dropped))
 		}
-		val, dropped := update(old)
-		err = inv.store.Set(key, val, session.CASFor(cas, found))
-		if err == nil {
-			stats.Written++
-			if dropped > 0 {
-				stats.Corrupt++
-				stats.Dropped += dropped
-				inv.droppedEntries.Add(uint64(dropped))
-			}
-			return true, nil
-		}
-		if !errors.Is(err, session.ErrCASMismatch) {
-			return false, fmt.Errorf("inventory: write %s: %w", key, err)
-		}
+		return true, nil
+	case errors.Is(err, kernel.ErrContention):
+		stats.Contended++
+		return false, ErrContention
 	}
-	stats.Contended++
-	return false, ErrContention
+	return false, fmt.Errorf("inventory: %w", err)
 }
 
 func hasCounts(ops [][numClasses]uint64) bool {

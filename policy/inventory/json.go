@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/apiwarden/apiwarden/policy/internal/jsonw"
+	"github.com/apiwarden/apiwarden/policy/kernel"
 )
 
 // KnownOp names a known operation for AppendJSON.
@@ -149,4 +149,4 @@ func appendTime(dst []byte, unix int64) []byte {
 }
 
 // appendString appends s as a JSON string.
-func appendString(dst []byte, s string) []byte { return jsonw.AppendString(dst, s) }
+func appendString(dst []byte, s string) []byte { return kernel.AppendString(dst, s) }

@@ -1,6 +1,6 @@
 // Package openapi reads an OpenAPI 3.0.x or 3.1.x document (JSON; it
 // arrives inline under "openapi" in the plugin configuration, and
-// build/openapi2json turns YAML into it) into plain data that the policy
+// cmd/openapi2json turns YAML into it) into plain data that the policy
 // compiler turns into endpoints. It runs once, at configure time.
 //
 // # Contract
@@ -68,7 +68,7 @@
 // that are nothing but a $ref are compiled at their target, so they share
 // the *schema.Schema too. Components no operation uses are compiled too,
 // to report their errors. (This replaced per-schema "minimal documents":
-// GenerateRefDense(6000, 600), 2.4 MB, went from about 90 s to 0.42 s.)
+// openapitest.GenerateRefDense(6000, 600), 2.4 MB, went from about 90 s to 0.42 s.)
 //
 // Media type keys keep their parameters (MediaType.Params, normal form
 // from SplitMediaType): "application/json;stream=watch" and
@@ -90,7 +90,7 @@
 // The issue asked to choose between a library (github.com/getkin/kin-openapi,
 // v0.152.0 measured) and a hand-written reader by measurement. Both were
 // built as wasip1 c-shared modules (GOOS=wasip1 GOARCH=wasm go build
-// -buildmode=c-shared) that parse GenerateSynthetic(n) through an exported
+// -buildmode=c-shared) that parse openapitest.GenerateSynthetic(n) through an exported
 // function, next to a base module that only generates the document:
 //
 //	module                        .wasm size   WASI imports
@@ -114,7 +114,7 @@
 // kin-openapi's 0.45 s. kin-openapi's result would still need its schemas
 // compiled by policy/schema and its errors mapped to JSON paths; it also
 // brings a YAML stack the plugin never needs (YAML is converted offline by
-// build/openapi2json). Hence the hand-written reader. The measurement
+// cmd/openapi2json). Hence the hand-written reader. The measurement
 // programs live outside the repository (a module with its own go.mod that
 // replaces github.com/apiwarden/apiwarden with this checkout); the
 // benchmark here is BenchmarkParseSynthetic2000.

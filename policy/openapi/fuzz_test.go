@@ -1,6 +1,8 @@
 package openapi
 
 import (
+	"github.com/apiwarden/apiwarden/policy/openapi/openapitest"
+
 	"os"
 	"testing"
 )
@@ -11,7 +13,7 @@ func FuzzParse(f *testing.F) {
 	if raw, err := os.ReadFile("testdata/bank.openapi.json"); err == nil {
 		f.Add(raw)
 	}
-	f.Add(GenerateSynthetic(5))
+	f.Add(openapitest.GenerateSynthetic(5))
 	f.Add(doc30(`"/a/{id}":{"parameters":[{"$ref":"#/components/parameters/P"}],"get":{`+ok200+`}}`,
 		`,"components":{"parameters":{"P":{"name":"id","in":"path","required":true,"schema":{"$ref":"#/components/schemas/S"}}},"schemas":{"S":{"type":"string"}}}`))
 	f.Add(doc31(`"/a":{"$ref":"#/components/pathItems/A"}`, `,"components":{"pathItems":{"A":{"$ref":"#/components/pathItems/A"}}}`))

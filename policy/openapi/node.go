@@ -1,6 +1,8 @@
 package openapi
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"net/url"
 	"sort"
 	"strconv"
@@ -140,19 +142,9 @@ func joinPath(base, key string) string {
 }
 
 // escapeToken escapes a JSON pointer reference token (RFC 6901).
-func escapeToken(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
+func escapeToken(s string) string { return kernel.EscapeToken(s) }
 
-func unescapeToken(s string) string {
-	if !strings.Contains(s, "~") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-}
+func unescapeToken(s string) string { return kernel.UnescapeToken(s) }
 
 // at walks a JSON pointer from the root, building the configuration path
 // on the way. ok is false when the pointer leads nowhere.

@@ -1,6 +1,8 @@
 package openapi
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"strings"
 
 	"github.com/apiwarden/apiwarden/policy/schema"
@@ -203,33 +205,11 @@ func primaryType(p *parser, s *fastjson.Value, depth int) string {
 }
 
 // appendJSONString appends s as a JSON string. Bytes are kept as they
-// are (a document is checked to be UTF-8 once, as a whole); only '"', '\\'
-// and control characters are escaped.
+// are (a document is checked to be UTF-8 once, as a whole); only what JSON
+// requires is escaped.
 func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
+	dst = kernel.AppendEscaped(dst, s)
 	return append(dst, '"')
 }
 

@@ -1,6 +1,8 @@
 package openapi
 
 import (
+	"github.com/apiwarden/apiwarden/policy/openapi/openapitest"
+
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,10 +29,10 @@ type startupDoc struct {
 }
 
 var (
-	refDense   = sync.OnceValue(func() []byte { return GenerateRefDense(6000, 600) })
-	chain1000  = sync.OnceValue(func() []byte { return GenerateRefChain(1000) })
-	chain10000 = sync.OnceValue(func() []byte { return GenerateRefChain(10000) })
-	synth2000  = sync.OnceValue(func() []byte { return GenerateSynthetic(2000) })
+	refDense   = sync.OnceValue(func() []byte { return openapitest.GenerateRefDense(6000, 600) })
+	chain1000  = sync.OnceValue(func() []byte { return openapitest.GenerateRefChain(1000) })
+	chain10000 = sync.OnceValue(func() []byte { return openapitest.GenerateRefChain(10000) })
+	synth2000  = sync.OnceValue(func() []byte { return openapitest.GenerateSynthetic(2000) })
 )
 
 func startupDocs(tb testing.TB) []startupDoc {

@@ -1,6 +1,8 @@
 package redact
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"errors"
 	"fmt"
 	"strconv"
@@ -851,25 +853,5 @@ func hex4(s []byte) int {
 	return v
 }
 
-const hexDigits = "0123456789abcdef"
-
 // appendEscaped appends s as JSON string content (no quotes).
-func appendEscaped(dst, s []byte) []byte {
-	for _, c := range s {
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c == '\n':
-			dst = append(dst, '\\', 'n')
-		case c == '\r':
-			dst = append(dst, '\\', 'r')
-		case c == '\t':
-			dst = append(dst, '\\', 't')
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
+func appendEscaped(dst, s []byte) []byte { return kernel.AppendEscaped(dst, s) }

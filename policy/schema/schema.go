@@ -1,8 +1,9 @@
 package schema
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"regexp"
-	"strings"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
@@ -156,19 +157,9 @@ type seg struct {
 }
 
 // escapeToken escapes a JSON pointer reference token (RFC 6901).
-func escapeToken(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
+func escapeToken(s string) string { return kernel.EscapeToken(s) }
 
-func unescapeToken(s string) string {
-	if !strings.Contains(s, "~") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-}
+func unescapeToken(s string) string { return kernel.UnescapeToken(s) }
 
 func itoa(i int) string {
 	if i == 0 {

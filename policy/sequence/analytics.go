@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/apiwarden/apiwarden/policy/internal/jsonw"
+	"github.com/apiwarden/apiwarden/policy/kernel"
 	"github.com/apiwarden/apiwarden/policy/session"
 )
 
@@ -183,43 +183,36 @@ func (a *Analytics) Flush(st session.Store) (FlushStats, error) {
 		deltas := per[s]
 		sortDeltas(deltas)
 		key := a.prefix + "ng/" + strconv.Itoa(s)
-		done := false
 		var last []centry
-		for attempt := 0; attempt < a.retries && !done; attempt++ {
-			raw, cas, found, err := st.Get(key)
-			if err != nil {
-				firstErr = fmt.Errorf("sequence: read count table: %w", err)
-				break
-			}
+		var corrupt, wrote bool
+		err := kernel.Update(st, key, a.retries, func(raw []byte, found bool) ([]byte, bool, error) {
 			table = table[:0]
 			dropped := 0
 			if found {
 				table, dropped = decodeShard(raw, table)
 			}
-			corrupt := dropped > 0
+			corrupt = dropped > 0
 			last = append(last[:0], table...)
 			if len(deltas) == 0 && !corrupt {
-				done = true
-				break
+				return nil, false, nil
 			}
 			table = mergeSpaceSaving(table, deltas, capacity)
 			buf = appendShard(buf[:0], table)
-			err = st.Set(key, buf, session.CASFor(cas, found))
-			if err == nil {
-				done = true
-				last = append(last[:0], table...)
-				stats.Written++
-				if corrupt {
-					// The bad entries are gone, the rest of the shard kept.
-					stats.Corrupt++
-					a.corrupt.Add(1)
-				}
-				break
+			wrote = true
+			return buf, true, nil
+		})
+		done := err == nil
+		switch {
+		case done && wrote:
+			last = append(last[:0], table...)
+			stats.Written++
+			if corrupt {
+				// The bad entries are gone, the rest of the shard kept.
+				stats.Corrupt++
+				a.corrupt.Add(1)
 			}
-			if !errors.Is(err, session.ErrCASMismatch) {
-				firstErr = fmt.Errorf("sequence: write count table: %w", err)
-				break
-			}
+		case err != nil && !errors.Is(err, kernel.ErrContention) && firstErr == nil:
+			firstErr = fmt.Errorf("sequence: count table: %w", err)
 		}
 		if !done {
 			stats.Contended++
@@ -455,11 +448,11 @@ func (p Proposal) Text() string {
 // AppendRule appends the ready-to-paste rule object (log, monitor mode).
 func (p Proposal) AppendRule(b []byte) []byte {
 	b = append(b, `{"id":`...)
-	b = jsonw.AppendString(b, "proposed-"+p.Endpoint+"-after-"+p.Requires)
+	b = kernel.AppendString(b, "proposed-"+p.Endpoint+"-after-"+p.Requires)
 	b = append(b, `,"endpoint":`...)
-	b = jsonw.AppendString(b, p.Endpoint)
+	b = kernel.AppendString(b, p.Endpoint)
 	b = append(b, `,"requires":[`...)
-	b = jsonw.AppendString(b, p.Requires)
+	b = kernel.AppendString(b, p.Requires)
 	b = append(b, ']')
 	if p.Within > 0 {
 		b = append(b, `,"within":"`...)
@@ -554,7 +547,7 @@ func (a *Analytics) AppendJSON(b []byte) []byte {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = jsonw.AppendString(b, op)
+			b = kernel.AppendString(b, op)
 		}
 		b = append(b, `],"count":`...)
 		b = strconv.AppendUint(b, s.Count, 10)
@@ -570,7 +563,7 @@ func (a *Analytics) AppendJSON(b []byte) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"text":`...)
-		b = jsonw.AppendString(b, p.Text())
+		b = kernel.AppendString(b, p.Text())
 		b = append(b, `,"confidence":`...)
 		b = strconv.AppendFloat(b, round(p.Confidence, 4), 'f', -1, 64)
 		b = append(b, `,"support":`...)

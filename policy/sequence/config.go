@@ -1,6 +1,8 @@
 package sequence
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"math"
 	"strings"
 	"time"
@@ -10,32 +12,23 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// Action is what a matching rule asks for.
-type Action string
-
-// Actions.
-const (
-	ActionLog   Action = "log"
-	ActionBlock Action = "block"
+// Action and Mode are the kernel's (aliases, to keep the sequence
+// package's callers spelling them sequence.X): a rule's action is log or
+// block; its mode is ModeInherit unless it sets one.
+type (
+	Action = kernel.Action
+	Mode   = kernel.Mode
 )
 
-// Mode is a rule's monitor/enforce mode; ModeInherit takes the global mode.
-type Mode string
-
-// Modes.
+// Actions and modes.
 const (
-	ModeInherit Mode = ""
-	ModeMonitor Mode = "monitor"
-	ModeEnforce Mode = "enforce"
-)
+	ActionLog   = kernel.ActionLog
+	ActionBlock = kernel.ActionBlock
 
-// Effective resolves ModeInherit to the global mode.
-func (m Mode) Effective(global Mode) Mode {
-	if m == ModeInherit {
-		return global
-	}
-	return m
-}
+	ModeInherit = kernel.ModeInherit
+	ModeMonitor = kernel.Monitor
+	ModeEnforce = kernel.Enforce
+)
 
 // Kind is a rule kind.
 type Kind string
@@ -225,7 +218,7 @@ func parseAnalytics(n cfg.Node) AnalyticsConfig {
 }
 
 func parseRule(n cfg.Node, index map[string]int) (Rule, bool) {
-	r := Rule{Endpoint: -1}
+	r := Rule{Endpoint: -1, Mode: ModeInherit}
 	if n.V == nil || n.V.Type() != fastjson.TypeObject {
 		n.Errorf("want an object, got %s", n.Kind())
 		return r, false
@@ -254,12 +247,13 @@ func parseRule(n cfg.Node, index map[string]int) (Rule, bool) {
 		r.ID, _ = v.NonEmptyString()
 	}
 	if v, ok := n.Require("action"); ok {
-		s, _ := v.Enum(string(ActionLog), string(ActionBlock))
-		r.Action = Action(s)
+		s, _ := v.Enum(ActionLog.String(), ActionBlock.String())
+		r.Action = kernel.ParseAction(s)
 	}
 	if v, ok := n.Get("mode"); ok {
-		s, _ := v.Enum(string(ModeMonitor), string(ModeEnforce))
-		r.Mode = Mode(s)
+		if s, ok := v.Enum(ModeMonitor.String(), ModeEnforce.String()); ok {
+			r.Mode = kernel.ParseMode(s)
+		}
 	}
 	if v, ok := n.Get("within"); ok && r.Kind != KindAllow && r.Kind != KindAnomaly {
 		r.Within, _ = v.Duration()

@@ -21,7 +21,7 @@ func TestParseSequences(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, c.Rules, 7)
 	r := c.Rules[0]
-	assert.Equal(t, Rule{ID: "transfer-after-balance", Kind: KindRequires, Action: ActionBlock, Endpoint: opTransfer, Ops: []uint16{opBalance}, Within: 5 * time.Minute}, r)
+	assert.Equal(t, Rule{ID: "transfer-after-balance", Kind: KindRequires, Action: ActionBlock, Mode: ModeInherit, Endpoint: opTransfer, Ops: []uint16{opBalance}, Within: 5 * time.Minute}, r)
 	assert.True(t, c.Rules[1].MatchAll)
 	assert.Equal(t, 5, c.Rules[1].WithinRequests)
 	assert.Equal(t, ModeMonitor, c.Rules[1].Mode)
@@ -31,7 +31,7 @@ func TestParseSequences(t *testing.T) {
 	assert.Equal(t, -1, c.Rules[3].Endpoint)
 	assert.False(t, c.Rules[4].Contiguous)
 	assert.True(t, c.Rules[5].AllowFirst)
-	assert.Equal(t, Rule{ID: "odd", Kind: KindAnomaly, Action: ActionLog, Endpoint: -1, Threshold: 6.5, Warmup: 100, Window: 4}, c.Rules[6])
+	assert.Equal(t, Rule{ID: "odd", Kind: KindAnomaly, Action: ActionLog, Mode: ModeInherit, Endpoint: -1, Threshold: 6.5, Warmup: 100, Window: 4}, c.Rules[6])
 	require.NotNil(t, c.Analytics)
 	assert.Equal(t, AnalyticsConfig{MaxLength: 3, Top: 5, MaxNgrams: 500, MinSupport: 3, Shards: 2, MinConfidence: 0.9}, *c.Analytics)
 

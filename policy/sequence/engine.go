@@ -1,7 +1,6 @@
 package sequence
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -96,30 +95,22 @@ func (e *Engine) ObserveInto(r *Result, st session.Store, sessionHash string, op
 	}
 	tx := e.pool.Get().(*session.Txn)
 	defer e.pool.Put(tx)
-	retries := e.sess.Config().Retries
 	in := Input{Op: uint16(op), Now: session.Millis(now)}
-	for r.Attempts < retries {
+	err := e.sess.Update(st, sessionHash, op, now, tx, func(prior *session.History) {
 		r.Attempts++
-		if err := e.sess.Begin(st, sessionHash, now, tx); err != nil {
-			return err
-		}
-		in.Prior = tx.Prior.Entries
+		in.Prior = prior.Entries
 		e.evaluate(r, &in)
-		err := e.sess.Commit(st, tx, op, now)
-		if err == nil {
-			r.Corrupt = tx.Corrupt
-			r.Prior = append(r.Prior, tx.Prior.Entries...)
-			if e.analytics != nil {
-				e.analytics.Record(tx.Prior.Entries, uint16(op), in.Now)
-			}
-			return nil
-		}
-		if !errors.Is(err, session.ErrCASMismatch) {
-			return err
-		}
+	})
+	if err != nil {
+		r.Hits = r.Hits[:0]
+		return err
 	}
-	r.Hits = r.Hits[:0]
-	return session.ErrContention
+	r.Corrupt = tx.Corrupt
+	r.Prior = append(r.Prior, tx.Prior.Entries...)
+	if e.analytics != nil {
+		e.analytics.Record(tx.Prior.Entries, uint16(op), in.Now)
+	}
+	return nil
 }
 
 // Check reads the session's history and evaluates every rule against it

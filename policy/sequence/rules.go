@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/apiwarden/apiwarden/policy/internal/jsonw"
+	"github.com/apiwarden/apiwarden/policy/kernel"
 	"github.com/apiwarden/apiwarden/policy/session"
 )
 
@@ -82,14 +82,14 @@ func (e Evidence) AppendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = jsonw.AppendString(b, p)
+		b = kernel.AppendString(b, p)
 	}
 	b = append(b, `],"ms_since":{`...)
 	for i, t := range e.MsSince {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = jsonw.AppendString(b, t.Op)
+		b = kernel.AppendString(b, t.Op)
 		b = append(b, ':')
 		if t.Seen {
 			b = strconv.AppendInt(b, t.Ms, 10)
@@ -114,15 +114,15 @@ func (e Evidence) AppendJSON(b []byte) []byte {
 // AppendJSON appends the hit as a JSON object.
 func (h Hit) AppendJSON(b []byte) []byte {
 	b = append(b, `{"rule":`...)
-	b = jsonw.AppendString(b, h.Rule)
+	b = kernel.AppendString(b, h.Rule)
 	b = append(b, `,"kind":"`...)
 	b = append(b, h.Kind...)
 	b = append(b, `","action":"`...)
-	b = append(b, h.Action...)
+	b = append(b, h.Action.String()...)
 	b = append(b, '"')
 	if h.Mode != ModeInherit {
 		b = append(b, `,"mode":"`...)
-		b = append(b, h.Mode...)
+		b = append(b, h.Mode.String()...)
 		b = append(b, '"')
 	}
 	b = append(b, `,"evidence":`...)

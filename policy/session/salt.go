@@ -1,6 +1,8 @@
 package session
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,27 +24,24 @@ func SaltKey(prefix string) string { return prefix + "salt" }
 // restarts (shared data does not outlive it), which starts every session
 // history over.
 func SharedSalt(st Store, prefix string, random func([]byte)) (string, error) {
-	key := SaltKey(prefix)
-	for attempt := 0; attempt < 8; attempt++ {
-		v, cas, found, err := st.Get(key)
-		if err != nil {
-			return "", fmt.Errorf("session: read the shared salt: %w", err)
-		}
-		if found && isSalt(v) {
-			return string(v), nil
+	var salt []byte
+	err := kernel.Update(st, SaltKey(prefix), 8, func(old []byte, found bool) ([]byte, bool, error) {
+		if found && isSalt(old) {
+			salt = append(salt[:0], old...)
+			return nil, false, nil
 		}
 		var b [saltBytes]byte
 		random(b[:])
-		salt := hex.AppendEncode(nil, b[:])
-		err = st.Set(key, salt, CASFor(cas, found))
-		if err == nil {
-			return string(salt), nil
-		}
-		if !errors.Is(err, ErrCASMismatch) {
-			return "", fmt.Errorf("session: write the shared salt: %w", err)
-		}
+		salt = hex.AppendEncode(salt[:0], b[:])
+		return salt, true, nil
+	})
+	switch {
+	case errors.Is(err, kernel.ErrContention):
+		return "", ErrContention
+	case err != nil:
+		return "", fmt.Errorf("session: shared salt: %w", err)
 	}
-	return "", ErrContention
+	return string(salt), nil
 }
 
 func isSalt(v []byte) bool {

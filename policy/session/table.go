@@ -1,6 +1,8 @@
 package session
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -15,21 +17,11 @@ import (
 // counts it; the request's operation is not recorded.
 var ErrContention = errors.New("session: shared data contention: compare-and-swap retries exhausted")
 
-// CreateCAS is the cas given to Set when Get found no key: Envoy ignores the
-// cas of a missing key (so the value is created), and a key that another
-// writer created meanwhile has a different cas (so the create fails instead
-// of overwriting). Only a racing create that happened to get this exact cas
-// value from the global counter could be overwritten.
-const CreateCAS = 0xFFFFFFFF
+// CreateCAS and CASFor are the kernel's (aliases for session's callers).
+const CreateCAS = kernel.CreateCAS
 
-// CASFor returns the cas to pass to Store.Set after a Get that returned
-// (cas, found): the cas itself, or CreateCAS for a missing key.
-func CASFor(cas uint32, found bool) uint32 {
-	if found {
-		return cas
-	}
-	return CreateCAS
-}
+// CASFor is kernel.CASFor.
+func CASFor(cas uint32, found bool) uint32 { return kernel.CASFor(cas, found) }
 
 const bucketVersion = 1
 
@@ -168,6 +160,12 @@ func (s *Sessions) Begin(st Store, sessionHash string, now time.Time, tx *Txn) e
 	if err != nil {
 		return fmt.Errorf("session: read shared data: %w", err)
 	}
+	s.load(tx, key, id, raw, cas, found, now)
+	return nil
+}
+
+// load decodes a bucket value read from shared data into tx.
+func (s *Sessions) load(tx *Txn, key string, id uint64, raw []byte, cas uint32, found bool, now time.Time) {
 	tx.key, tx.cas, tx.found, tx.id, tx.raw = key, cas, found, id, raw
 	tx.n, tx.self, tx.Corrupt, tx.Dropped = 0, -1, false, 0
 	tx.Prior.Reset()
@@ -183,7 +181,6 @@ func (s *Sessions) Begin(st Store, sessionHash string, now time.Time, tx *Txn) e
 			tx.Prior.Reset()
 		}
 	}
-	return nil
 }
 
 // decodeBucket reads the bucket way by way: a way that does not decode
@@ -252,8 +249,23 @@ func peekLastSeen(rec []byte) (int64, bool) {
 // from the bucket; when the bucket is full, the least recently seen
 // neighbour is evicted to make room.
 func (s *Sessions) Commit(st Store, tx *Txn, op int, now time.Time) error {
+	b, err := s.encode(tx, op, now)
+	if err != nil {
+		return err
+	}
+	if err := st.Set(tx.key, b, CASFor(tx.cas, tx.found)); err != nil {
+		if errors.Is(err, ErrCASMismatch) {
+			return ErrCASMismatch
+		}
+		return fmt.Errorf("session: write shared data: %w", err)
+	}
+	return nil
+}
+
+// encode appends op at now to tx.Prior and returns the bucket to write.
+func (s *Sessions) encode(tx *Txn, op int, now time.Time) ([]byte, error) {
 	if op < 0 || op > MaxOp {
-		return fmt.Errorf("session: operation index %d out of range", op)
+		return nil, fmt.Errorf("session: operation index %d out of range", op)
 	}
 	nowMs := Millis(now)
 	tx.next.LastSeen = tx.Prior.LastSeen
@@ -262,7 +274,7 @@ func (s *Sessions) Commit(st Store, tx *Txn, op int, now time.Time) error {
 	var err error
 	tx.hbuf, err = tx.next.AppendBinary(tx.hbuf[:0])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Neighbours to keep: not expired, most recently seen first.
 	keep := tx.order[:0]
@@ -285,13 +297,7 @@ func (s *Sessions) Commit(st Store, tx *Txn, op int, now time.Time) error {
 		b = appendWay(b, tx.ways[i].id, tx.ways[i].rec)
 	}
 	tx.buf = b
-	if err := st.Set(tx.key, b, CASFor(tx.cas, tx.found)); err != nil {
-		if errors.Is(err, ErrCASMismatch) {
-			return ErrCASMismatch
-		}
-		return fmt.Errorf("session: write shared data: %w", err)
-	}
-	return nil
+	return b, nil
 }
 
 func appendWay(b []byte, id uint64, rec []byte) []byte {
@@ -306,19 +312,37 @@ func (tx *Txn) Committed() *History { return &tx.next }
 // Record appends op to the session's history with up to Retries
 // compare-and-swap attempts; ErrContention when all of them lost.
 func (s *Sessions) Record(st Store, sessionHash string, op int, now time.Time, tx *Txn) error {
-	for attempt := 0; attempt < s.cfg.Retries; attempt++ {
-		if err := s.Begin(st, sessionHash, now, tx); err != nil {
-			return err
-		}
-		err := s.Commit(st, tx, op, now)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, ErrCASMismatch) {
-			return err
-		}
+	return s.Update(st, sessionHash, op, now, tx, nil)
+}
+
+// Update is the read-evaluate-write of one step: it reads the session's
+// history, calls evaluate with it (nil: nothing to evaluate), appends op
+// and writes the bucket back with compare-and-swap (kernel.Update),
+// retrying all three when another writer got in between, so evaluate
+// never sees a stale history. Every attempt calls evaluate again.
+// Exhausted retries return ErrContention; on success tx holds the history
+// evaluate saw (tx.Prior) and the one written (Committed).
+func (s *Sessions) Update(st Store, sessionHash string, op int, now time.Time, tx *Txn, evaluate func(prior *History)) error {
+	if op < 0 || op > MaxOp {
+		return fmt.Errorf("session: operation index %d out of range", op)
 	}
-	return ErrContention
+	bucket, id := s.locate(sessionHash)
+	key := s.BucketKey(bucket)
+	err := kernel.Update(st, key, s.cfg.Retries, func(raw []byte, found bool) ([]byte, bool, error) {
+		s.load(tx, key, id, raw, 0, found, now)
+		if evaluate != nil {
+			evaluate(&tx.Prior)
+		}
+		b, err := s.encode(tx, op, now)
+		return b, err == nil, err
+	})
+	switch {
+	case errors.Is(err, kernel.ErrContention):
+		return ErrContention
+	case err != nil:
+		return fmt.Errorf("session: %w", err)
+	}
+	return nil
 }
 
 // Load returns a copy of the session's current history (empty if unknown or

@@ -302,6 +302,13 @@ func (c Context) TraceIDString() string {
 	return string(appendHex(buf[:0], c.TraceID[:]))
 }
 
+// SpanIDString is the 16 hex digit parent id (after Child: this proxy's
+// span id), as events carry it.
+func (c Context) SpanIDString() string {
+	var buf [16]byte
+	return string(appendHex(buf[:0], c.ParentID[:]))
+}
+
 // ParseB3 reads the B3 single header:
 //
 //	{traceid}-{spanid}[-{sampling}[-{parentspanid}]]

@@ -8,22 +8,20 @@ import (
 // so the routing is tested natively; the wasip1 exports are one-line calls
 // into it.
 type dispatcher struct {
-	vm       types.VMContext
-	plugins  map[uint32]types.PluginContext
-	streams  map[uint32]types.HttpContext
-	owner    map[uint32]uint32 // stream id -> plugin (root) context id
-	callouts map[uint32]func(numHeaders, bodySize, numTrailers int)
-	active   uint32
-	logf     func(level uint32, msg string)
+	vm      types.VMContext
+	plugins map[uint32]types.PluginContext
+	streams map[uint32]types.HttpContext
+	owner   map[uint32]uint32 // stream id -> plugin (root) context id
+	active  uint32
+	logf    func(level uint32, msg string)
 }
 
 func newDispatcher(logf func(level uint32, msg string)) *dispatcher {
 	return &dispatcher{
-		plugins:  map[uint32]types.PluginContext{},
-		streams:  map[uint32]types.HttpContext{},
-		owner:    map[uint32]uint32{},
-		callouts: map[uint32]func(int, int, int){},
-		logf:     logf,
+		plugins: map[uint32]types.PluginContext{},
+		streams: map[uint32]types.HttpContext{},
+		owner:   map[uint32]uint32{},
+		logf:    logf,
 	}
 }
 
@@ -140,21 +138,4 @@ func (d *dispatcher) tick(root uint32) {
 		d.active = root
 		p.OnTick()
 	}
-}
-
-func (d *dispatcher) queueReady(root, queue uint32) {
-	if p, ok := d.plugins[root]; ok {
-		d.active = root
-		p.OnQueueReady(queue)
-	}
-}
-
-func (d *dispatcher) calloutResponse(root, token uint32, nh, body, nt int) {
-	cb, ok := d.callouts[token]
-	if !ok {
-		return
-	}
-	delete(d.callouts, token)
-	d.active = root
-	cb(nh, body, nt)
 }

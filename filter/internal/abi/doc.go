@@ -14,6 +14,9 @@
 //     package, so the SDK's proxytest emulator runs the plugin natively in
 //     unit tests (with the race detector and coverage).
 //
+// Only the host calls the filter uses are bound; api.go lists them with
+// their signatures, so the two builds cannot drift apart unnoticed.
+//
 // Memory the host asks for through proxy_on_memory_allocate is served from an
 // arena the binding owns (see arena.go): Envoy 1.33-1.38 allow almost no host
 // call inside the allocator, and a Go garbage collection started there can

@@ -150,17 +150,3 @@ func onTick(root uint32) {
 	defer leave("proxy_on_tick", nil, 0)
 	disp.tick(root)
 }
-
-//go:wasmexport proxy_on_queue_ready
-func onQueueReady(root, queue uint32) {
-	enter(0)
-	defer leave("proxy_on_queue_ready", nil, 0)
-	disp.queueReady(root, queue)
-}
-
-//go:wasmexport proxy_on_http_call_response
-func onHttpCallResponse(root, token, nh, body, nt uint32) {
-	enter(int(body))
-	defer leave("proxy_on_http_call_response", nil, 0)
-	disp.calloutResponse(root, token, int(nh), int(body), int(nt))
-}

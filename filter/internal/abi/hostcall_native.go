@@ -11,12 +11,8 @@ import (
 // proxytest emulator then plays the host in unit tests.
 
 func SetVMContext(ctx types.VMContext)   { proxywasm.SetVMContext(ctx) }
-func LogTrace(msg string)                { proxywasm.LogTrace(msg) }
-func LogTracef(f string, args ...any)    { proxywasm.LogTracef(f, args...) }
 func LogDebug(msg string)                { proxywasm.LogDebug(msg) }
-func LogDebugf(f string, args ...any)    { proxywasm.LogDebugf(f, args...) }
 func LogInfo(msg string)                 { proxywasm.LogInfo(msg) }
-func LogInfof(f string, args ...any)     { proxywasm.LogInfof(f, args...) }
 func LogWarn(msg string)                 { proxywasm.LogWarn(msg) }
 func LogWarnf(f string, args ...any)     { proxywasm.LogWarnf(f, args...) }
 func LogError(msg string)                { proxywasm.LogError(msg) }
@@ -24,12 +20,8 @@ func LogErrorf(f string, args ...any)    { proxywasm.LogErrorf(f, args...) }
 func LogCritical(msg string)             { proxywasm.LogCritical(msg) }
 func LogCriticalf(f string, args ...any) { proxywasm.LogCriticalf(f, args...) }
 
-func ResumeHttpRequest() error                  { return proxywasm.ResumeHttpRequest() }
-func ResumeHttpResponse() error                 { return proxywasm.ResumeHttpResponse() }
-func SetEffectiveContext(id uint32) error       { return proxywasm.SetEffectiveContext(id) }
 func SetTickPeriodMilliSeconds(ms uint32) error { return proxywasm.SetTickPeriodMilliSeconds(ms) }
 
-func GetVMConfiguration() ([]byte, error)     { return proxywasm.GetVMConfiguration() }
 func GetPluginConfiguration() ([]byte, error) { return proxywasm.GetPluginConfiguration() }
 func GetHttpRequestBody(start, maxSize int) ([]byte, error) {
 	return proxywasm.GetHttpRequestBody(start, maxSize)
@@ -37,46 +29,22 @@ func GetHttpRequestBody(start, maxSize int) ([]byte, error) {
 func GetHttpResponseBody(start, maxSize int) ([]byte, error) {
 	return proxywasm.GetHttpResponseBody(start, maxSize)
 }
-func GetHttpCallResponseBody(start, maxSize int) ([]byte, error) {
-	return proxywasm.GetHttpCallResponseBody(start, maxSize)
-}
 func ReplaceHttpRequestBody(b []byte) error  { return proxywasm.ReplaceHttpRequestBody(b) }
-func AppendHttpRequestBody(b []byte) error   { return proxywasm.AppendHttpRequestBody(b) }
-func PrependHttpRequestBody(b []byte) error  { return proxywasm.PrependHttpRequestBody(b) }
 func ReplaceHttpResponseBody(b []byte) error { return proxywasm.ReplaceHttpResponseBody(b) }
-func AppendHttpResponseBody(b []byte) error  { return proxywasm.AppendHttpResponseBody(b) }
-func PrependHttpResponseBody(b []byte) error { return proxywasm.PrependHttpResponseBody(b) }
 
-func GetHttpRequestHeaders() ([][2]string, error)   { return proxywasm.GetHttpRequestHeaders() }
-func ReplaceHttpRequestHeaders(h [][2]string) error { return proxywasm.ReplaceHttpRequestHeaders(h) }
-func GetHttpRequestHeader(key string) (string, error) {
-	return proxywasm.GetHttpRequestHeader(key)
-}
-func AddHttpRequestHeader(key, value string) error { return proxywasm.AddHttpRequestHeader(key, value) }
+func GetHttpRequestHeaders() ([][2]string, error) { return proxywasm.GetHttpRequestHeaders() }
 func ReplaceHttpRequestHeader(key, value string) error {
 	return proxywasm.ReplaceHttpRequestHeader(key, value)
 }
-func RemoveHttpRequestHeader(key string) error       { return proxywasm.RemoveHttpRequestHeader(key) }
-func GetHttpRequestTrailers() ([][2]string, error)   { return proxywasm.GetHttpRequestTrailers() }
-func GetHttpResponseHeaders() ([][2]string, error)   { return proxywasm.GetHttpResponseHeaders() }
-func ReplaceHttpResponseHeaders(h [][2]string) error { return proxywasm.ReplaceHttpResponseHeaders(h) }
+func RemoveHttpRequestHeader(key string) error     { return proxywasm.RemoveHttpRequestHeader(key) }
+func GetHttpResponseHeaders() ([][2]string, error) { return proxywasm.GetHttpResponseHeaders() }
 func GetHttpResponseHeader(key string) (string, error) {
 	return proxywasm.GetHttpResponseHeader(key)
-}
-func AddHttpResponseHeader(key, value string) error {
-	return proxywasm.AddHttpResponseHeader(key, value)
 }
 func ReplaceHttpResponseHeader(key, value string) error {
 	return proxywasm.ReplaceHttpResponseHeader(key, value)
 }
-func RemoveHttpResponseHeader(key string) error     { return proxywasm.RemoveHttpResponseHeader(key) }
-func GetHttpResponseTrailers() ([][2]string, error) { return proxywasm.GetHttpResponseTrailers() }
-func GetHttpCallResponseHeaders() ([][2]string, error) {
-	return proxywasm.GetHttpCallResponseHeaders()
-}
-func GetHttpCallResponseTrailers() ([][2]string, error) {
-	return proxywasm.GetHttpCallResponseTrailers()
-}
+func RemoveHttpResponseHeader(key string) error { return proxywasm.RemoveHttpResponseHeader(key) }
 
 func SendHttpResponse(statusCode uint32, headers [][2]string, body []byte, grpcStatus int32) error {
 	return proxywasm.SendHttpResponse(statusCode, headers, body, grpcStatus)
@@ -85,13 +53,9 @@ func GetSharedData(key string) ([]byte, uint32, error) { return proxywasm.GetSha
 func SetSharedData(key string, data []byte, cas uint32) error {
 	return proxywasm.SetSharedData(key, data, cas)
 }
-func GetProperty(path []string) ([]byte, error)    { return proxywasm.GetProperty(path) }
-func SetProperty(path []string, data []byte) error { return proxywasm.SetProperty(path, data) }
+func GetProperty(path []string) ([]byte, error) { return proxywasm.GetProperty(path) }
 func DefineCounterMetric(name string) MetricCounter {
 	return MetricCounter(proxywasm.DefineCounterMetric(name))
-}
-func DefineGaugeMetric(name string) MetricGauge {
-	return MetricGauge(proxywasm.DefineGaugeMetric(name))
 }
 func DefineHistogramMetric(name string) MetricHistogram {
 	return MetricHistogram(proxywasm.DefineHistogramMetric(name))
@@ -101,11 +65,4 @@ func (m MetricCounter) Increment(offset uint64) {
 		proxywasm.MetricCounter(m).Increment(offset)
 	}
 }
-func (m MetricCounter) Value() uint64         { return proxywasm.MetricCounter(m).Value() }
-func (m MetricGauge) Add(offset int64)        { proxywasm.MetricGauge(m).Add(offset) }
-func (m MetricGauge) Value() int64            { return proxywasm.MetricGauge(m).Value() }
 func (m MetricHistogram) Record(value uint64) { proxywasm.MetricHistogram(m).Record(value) }
-func DispatchHttpCall(cluster string, headers [][2]string, body []byte, trailers [][2]string,
-	timeoutMillisecond uint32, cb func(numHeaders, bodySize, numTrailers int)) (uint32, error) {
-	return proxywasm.DispatchHttpCall(cluster, headers, body, trailers, timeoutMillisecond, cb)
-}

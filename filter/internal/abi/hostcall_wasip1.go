@@ -23,22 +23,15 @@ func status(s uint32) error { return Status(s).Err() }
 
 func logAt(level uint32, msg string) { proxyLog(level, strPtr(msg), uint32(len(msg))) }
 
-func LogTrace(msg string)                 { logAt(logTrace, msg) }
-func LogTracef(f string, args ...any)     { logAt(logTrace, fmt.Sprintf(f, args...)) }
-func LogDebug(msg string)                 { logAt(logDebug, msg) }
-func LogDebugf(f string, args ...any)     { logAt(logDebug, fmt.Sprintf(f, args...)) }
-func LogInfo(msg string)                  { logAt(logInfo, msg) }
-func LogInfof(f string, args ...any)      { logAt(logInfo, fmt.Sprintf(f, args...)) }
-func LogWarn(msg string)                  { logAt(logWarn, msg) }
-func LogWarnf(f string, args ...any)      { logAt(logWarn, fmt.Sprintf(f, args...)) }
-func LogError(msg string)                 { logAt(logError, msg) }
-func LogErrorf(f string, args ...any)     { logAt(logError, fmt.Sprintf(f, args...)) }
-func LogCritical(msg string)              { logAt(logCritical, msg) }
-func LogCriticalf(f string, args ...any)  { logAt(logCritical, fmt.Sprintf(f, args...)) }
-func SetVMContext(ctx types.VMContext)    { disp.vm = ctx }
-func ResumeHttpRequest() error            { return status(proxyContinueStream(streamHTTPRequest)) }
-func ResumeHttpResponse() error           { return status(proxyContinueStream(streamHTTPResp)) }
-func SetEffectiveContext(id uint32) error { return status(proxySetEffectiveContext(id)) }
+func LogDebug(msg string)                { logAt(logDebug, msg) }
+func LogInfo(msg string)                 { logAt(logInfo, msg) }
+func LogWarn(msg string)                 { logAt(logWarn, msg) }
+func LogWarnf(f string, args ...any)     { logAt(logWarn, fmt.Sprintf(f, args...)) }
+func LogError(msg string)                { logAt(logError, msg) }
+func LogErrorf(f string, args ...any)    { logAt(logError, fmt.Sprintf(f, args...)) }
+func LogCritical(msg string)             { logAt(logCritical, msg) }
+func LogCriticalf(f string, args ...any) { logAt(logCritical, fmt.Sprintf(f, args...)) }
+func SetVMContext(ctx types.VMContext)   { disp.vm = ctx }
 
 func SetTickPeriodMilliSeconds(ms uint32) error {
 	return status(proxySetTickPeriodMilliseconds(ms))
@@ -56,7 +49,6 @@ func setBuffer(typ uint32, start, length int, data []byte) error {
 	return status(proxySetBufferBytes(typ, uint32(start), uint32(length), bytesPtr(data), uint32(len(data))))
 }
 
-func GetVMConfiguration() ([]byte, error)     { return getBuffer(bufVMConfig, 0, 1<<30) }
 func GetPluginConfiguration() ([]byte, error) { return getBuffer(bufPluginConfig, 0, 1<<30) }
 
 func GetHttpRequestBody(start, maxSize int) ([]byte, error) {
@@ -65,20 +57,13 @@ func GetHttpRequestBody(start, maxSize int) ([]byte, error) {
 func GetHttpResponseBody(start, maxSize int) ([]byte, error) {
 	return getBuffer(bufResponseBody, start, maxSize)
 }
-func GetHttpCallResponseBody(start, maxSize int) ([]byte, error) {
-	return getBuffer(bufCalloutBody, start, maxSize)
-}
 
 // The (start, length) pairs follow the SDK and Envoy's narrow
-// proxy_set_buffer_bytes semantics (abi-facts.md §6.4).
+// proxy_set_buffer_bytes semantics (wasmtest/ABI.md §6).
 const maxInt32 = 1<<31 - 1
 
 func ReplaceHttpRequestBody(b []byte) error  { return setBuffer(bufRequestBody, 0, maxInt32, b) }
-func AppendHttpRequestBody(b []byte) error   { return setBuffer(bufRequestBody, maxInt32, 0, b) }
-func PrependHttpRequestBody(b []byte) error  { return setBuffer(bufRequestBody, 0, 0, b) }
 func ReplaceHttpResponseBody(b []byte) error { return setBuffer(bufResponseBody, 0, maxInt32, b) }
-func AppendHttpResponseBody(b []byte) error  { return setBuffer(bufResponseBody, maxInt32, 0, b) }
-func PrependHttpResponseBody(b []byte) error { return setBuffer(bufResponseBody, 0, 0, b) }
 
 func getPairs(typ uint32) ([][2]string, error) {
 	var ptr, n uint32
@@ -86,14 +71,6 @@ func getPairs(typ uint32) ([][2]string, error) {
 		return nil, err
 	}
 	return ParsePairs(result(ptr, n)), nil
-}
-
-func setPairs(typ uint32, pairs [][2]string) error {
-	buf, ok := AppendPairs(nil, pairs)
-	if !ok {
-		return types.ErrorStatusBadArgument
-	}
-	return status(proxySetHeaderMapPairs(typ, bytesPtr(buf), uint32(len(buf))))
 }
 
 func getValue(typ uint32, key string) (string, error) {
@@ -104,10 +81,6 @@ func getValue(typ uint32, key string) (string, error) {
 	return string(result(ptr, n)), nil
 }
 
-func addValue(typ uint32, key, value string) error {
-	return status(proxyAddHeaderMapValue(typ, strPtr(key), uint32(len(key)), strPtr(value), uint32(len(value))))
-}
-
 func replaceValue(typ uint32, key, value string) error {
 	return status(proxyReplaceHeaderMapValue(typ, strPtr(key), uint32(len(key)), strPtr(value), uint32(len(value))))
 }
@@ -116,30 +89,17 @@ func removeValue(typ uint32, key string) error {
 	return status(proxyRemoveHeaderMapValue(typ, strPtr(key), uint32(len(key))))
 }
 
-func GetHttpRequestHeaders() ([][2]string, error)     { return getPairs(mapRequestHeaders) }
-func ReplaceHttpRequestHeaders(h [][2]string) error   { return setPairs(mapRequestHeaders, h) }
-func GetHttpRequestHeader(key string) (string, error) { return getValue(mapRequestHeaders, key) }
-func AddHttpRequestHeader(key, value string) error    { return addValue(mapRequestHeaders, key, value) }
+func GetHttpRequestHeaders() ([][2]string, error) { return getPairs(mapRequestHeaders) }
 func ReplaceHttpRequestHeader(key, value string) error {
 	return replaceValue(mapRequestHeaders, key, value)
 }
 func RemoveHttpRequestHeader(key string) error         { return removeValue(mapRequestHeaders, key) }
-func GetHttpRequestTrailers() ([][2]string, error)     { return getPairs(mapRequestTrailers) }
 func GetHttpResponseHeaders() ([][2]string, error)     { return getPairs(mapResponseHeaders) }
-func ReplaceHttpResponseHeaders(h [][2]string) error   { return setPairs(mapResponseHeaders, h) }
 func GetHttpResponseHeader(key string) (string, error) { return getValue(mapResponseHeaders, key) }
-func AddHttpResponseHeader(key, value string) error    { return addValue(mapResponseHeaders, key, value) }
 func ReplaceHttpResponseHeader(key, value string) error {
 	return replaceValue(mapResponseHeaders, key, value)
 }
-func RemoveHttpResponseHeader(key string) error     { return removeValue(mapResponseHeaders, key) }
-func GetHttpResponseTrailers() ([][2]string, error) { return getPairs(mapResponseTrailer) }
-func GetHttpCallResponseHeaders() ([][2]string, error) {
-	return getPairs(mapCalloutHeaders)
-}
-func GetHttpCallResponseTrailers() ([][2]string, error) {
-	return getPairs(mapCalloutTrailers)
-}
+func RemoveHttpResponseHeader(key string) error { return removeValue(mapResponseHeaders, key) }
 
 // SendHttpResponse sends a local reply. The host sends it after the current
 // callback returns; the plugin should return Pause.
@@ -178,14 +138,6 @@ func GetProperty(path []string) ([]byte, error) {
 	return result(ptr, n), nil
 }
 
-func SetProperty(path []string, data []byte) error {
-	if len(path) == 0 || len(data) == 0 {
-		return types.ErrorStatusBadArgument
-	}
-	p := PropertyPath(path)
-	return status(proxySetProperty(strPtr(p), uint32(len(p)), bytesPtr(data), uint32(len(data))))
-}
-
 func defineMetric(typ uint32, name string) (uint32, error) {
 	var id uint32
 	err := status(proxyDefineMetric(typ, strPtr(name), uint32(len(name)), unsafe.Pointer(&id)))
@@ -198,10 +150,6 @@ func DefineCounterMetric(name string) MetricCounter {
 	id, _ := defineMetric(metricCounter, name)
 	return MetricCounter(id)
 }
-func DefineGaugeMetric(name string) MetricGauge {
-	id, _ := defineMetric(metricGauge, name)
-	return MetricGauge(id)
-}
 func DefineHistogramMetric(name string) MetricHistogram {
 	id, _ := defineMetric(metricHistogram, name)
 	return MetricHistogram(id)
@@ -212,42 +160,8 @@ func (m MetricCounter) Increment(offset uint64) {
 		proxyIncrementMetric(uint32(m), int64(offset))
 	}
 }
-func (m MetricCounter) Value() uint64 {
-	var v uint64
-	proxyGetMetric(uint32(m), unsafe.Pointer(&v))
-	return v
-}
-func (m MetricGauge) Add(offset int64) {
-	if m != 0 {
-		proxyIncrementMetric(uint32(m), offset)
-	}
-}
-func (m MetricGauge) Value() int64 {
-	var v uint64
-	proxyGetMetric(uint32(m), unsafe.Pointer(&v))
-	return int64(v)
-}
 func (m MetricHistogram) Record(value uint64) {
 	if m != 0 {
 		proxyRecordMetric(uint32(m), value)
 	}
-}
-
-// DispatchHttpCall sends a callout to an Envoy cluster; cb runs on the root
-// context when the answer (or a failure: all sizes 0) arrives.
-func DispatchHttpCall(cluster string, headers [][2]string, body []byte, trailers [][2]string,
-	timeoutMillisecond uint32, cb func(numHeaders, bodySize, numTrailers int)) (uint32, error) {
-	hs, ok := AppendPairs(nil, headers)
-	ts, ok2 := AppendPairs(nil, trailers)
-	if !ok || !ok2 {
-		return 0, types.ErrorStatusBadArgument
-	}
-	var token uint32
-	err := status(proxyHttpCall(strPtr(cluster), uint32(len(cluster)), bytesPtr(hs), uint32(len(hs)),
-		bytesPtr(body), uint32(len(body)), bytesPtr(ts), uint32(len(ts)), timeoutMillisecond, unsafe.Pointer(&token)))
-	if err != nil {
-		return 0, err
-	}
-	disp.callouts[token] = cb
-	return token, nil
 }

@@ -4,15 +4,12 @@ package abi
 
 import "unsafe"
 
-// Host functions of proxy-wasm ABI 0.2.1, module "env" (abi-facts.md §3).
+// Host functions of proxy-wasm ABI 0.2.1, module "env" (wasmtest/ABI.md §3).
 // Every pointer is a 32-bit address in this module's linear memory; output
 // slots are 4-byte words except time and metric values (8 bytes).
 
 //go:wasmimport env proxy_log
 func proxyLog(level uint32, msg unsafe.Pointer, msgLen uint32) uint32
-
-//go:wasmimport env proxy_get_log_level
-func proxyGetLogLevel(ret unsafe.Pointer) uint32
 
 //go:wasmimport env proxy_set_tick_period_milliseconds
 func proxySetTickPeriodMilliseconds(period uint32) uint32
@@ -26,14 +23,8 @@ func proxySetBufferBytes(typ, start, length uint32, data unsafe.Pointer, dataLen
 //go:wasmimport env proxy_get_header_map_pairs
 func proxyGetHeaderMapPairs(typ uint32, retPtr, retLen unsafe.Pointer) uint32
 
-//go:wasmimport env proxy_set_header_map_pairs
-func proxySetHeaderMapPairs(typ uint32, data unsafe.Pointer, dataLen uint32) uint32
-
 //go:wasmimport env proxy_get_header_map_value
 func proxyGetHeaderMapValue(typ uint32, key unsafe.Pointer, keyLen uint32, retPtr, retLen unsafe.Pointer) uint32
-
-//go:wasmimport env proxy_add_header_map_value
-func proxyAddHeaderMapValue(typ uint32, key unsafe.Pointer, keyLen uint32, val unsafe.Pointer, valLen uint32) uint32
 
 //go:wasmimport env proxy_replace_header_map_value
 func proxyReplaceHeaderMapValue(typ uint32, key unsafe.Pointer, keyLen uint32, val unsafe.Pointer, valLen uint32) uint32
@@ -43,12 +34,6 @@ func proxyRemoveHeaderMapValue(typ uint32, key unsafe.Pointer, keyLen uint32) ui
 
 //go:wasmimport env proxy_get_property
 func proxyGetProperty(path unsafe.Pointer, pathLen uint32, retPtr, retLen unsafe.Pointer) uint32
-
-//go:wasmimport env proxy_set_property
-func proxySetProperty(path unsafe.Pointer, pathLen uint32, val unsafe.Pointer, valLen uint32) uint32
-
-//go:wasmimport env proxy_continue_stream
-func proxyContinueStream(stream uint32) uint32
 
 //go:wasmimport env proxy_send_local_response
 func proxySendLocalResponse(status uint32, details unsafe.Pointer, detailsLen uint32, body unsafe.Pointer, bodyLen uint32, headers unsafe.Pointer, headersLen uint32, grpcStatus int32) uint32
@@ -67,12 +52,3 @@ func proxyIncrementMetric(id uint32, delta int64) uint32
 
 //go:wasmimport env proxy_record_metric
 func proxyRecordMetric(id uint32, value uint64) uint32
-
-//go:wasmimport env proxy_get_metric
-func proxyGetMetric(id uint32, ret unsafe.Pointer) uint32
-
-//go:wasmimport env proxy_http_call
-func proxyHttpCall(upstream unsafe.Pointer, upstreamLen uint32, headers unsafe.Pointer, headersLen uint32, body unsafe.Pointer, bodyLen uint32, trailers unsafe.Pointer, trailersLen uint32, timeout uint32, retToken unsafe.Pointer) uint32
-
-//go:wasmimport env proxy_set_effective_context
-func proxySetEffectiveContext(id uint32) uint32

@@ -38,25 +38,16 @@ func (s Status) Err() error {
 	}
 }
 
-// Enumerations of the ABI (abi-facts.md §1).
+// The enumeration values the binding uses (wasmtest/ABI.md §1).
 const (
 	mapRequestHeaders  = 0
-	mapRequestTrailers = 1
 	mapResponseHeaders = 2
-	mapResponseTrailer = 3
-	mapCalloutHeaders  = 6
-	mapCalloutTrailers = 7
 
-	bufRequestBody    = 0
-	bufResponseBody   = 1
-	bufCalloutBody    = 4
-	bufVMConfig       = 6
-	bufPluginConfig   = 7
-	streamHTTPRequest = 0
-	streamHTTPResp    = 1
+	bufRequestBody  = 0
+	bufResponseBody = 1
+	bufPluginConfig = 7
 
 	metricCounter   = 0
-	metricGauge     = 1
 	metricHistogram = 2
 
 	logTrace    = 0
@@ -71,6 +62,5 @@ const (
 // same natively and in wasm.
 type (
 	MetricCounter   uint32
-	MetricGauge     uint32
 	MetricHistogram uint32
 )

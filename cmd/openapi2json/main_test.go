@@ -58,7 +58,7 @@ func TestBankGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(doc, want) {
-		t.Errorf("policy/openapi/testdata/bank.openapi.json is stale: go run ./build/openapi2json -in %s -out policy/openapi/testdata/bank.openapi.json", strings.TrimPrefix(bankYAML, "../../"))
+		t.Errorf("policy/openapi/testdata/bank.openapi.json is stale: go run ./cmd/openapi2json -in %s -out policy/openapi/testdata/bank.openapi.json", strings.TrimPrefix(bankYAML, "../../"))
 	}
 }
 

@@ -1,11 +1,16 @@
-package openapi
+package openapitest_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/apiwarden/apiwarden/policy/openapi"
+	. "github.com/apiwarden/apiwarden/policy/openapi/openapitest"
+)
 
 func TestGenerateSynthetic(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 3, 7, 9, 50, 333, 2000} {
 		raw := GenerateSynthetic(n)
-		doc, err := Parse(raw, Options{Path: "openapi"})
+		doc, err := openapi.Parse(raw, openapi.Options{Path: "openapi"})
 		if err != nil {
 			t.Fatalf("n=%d: %v", n, err)
 		}
@@ -20,7 +25,7 @@ func BenchmarkParseSynthetic2000(b *testing.B) {
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Parse(raw, Options{}); err != nil {
+		if _, err := openapi.Parse(raw, openapi.Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -31,7 +36,7 @@ func BenchmarkParseSynthetic2000SkipSchemas(b *testing.B) {
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Parse(raw, Options{SkipSchemas: true}); err != nil {
+		if _, err := openapi.Parse(raw, openapi.Options{SkipSchemas: true}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,7 +2,7 @@
 // into the JSON the plugin configuration embeds under "openapi", and checks
 // it with the same parser the plugin uses.
 //
-//	go run ./build/openapi2json -in examples/bank/openapi.yaml \
+//	go run ./cmd/openapi2json -in examples/bank/openapi.yaml \
 //	    -base examples/bank/apiwarden.base.json -out build/apiwarden.json
 //
 // With -base, the base configuration (a JSON object) is written with its

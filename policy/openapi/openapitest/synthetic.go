@@ -1,6 +1,8 @@
-package openapi
+package openapitest
 
 import (
+	"github.com/apiwarden/apiwarden/policy/kernel"
+
 	"strconv"
 	"strings"
 )
@@ -161,7 +163,7 @@ func GenerateSynthetic(n int) []byte {
 type synth struct{ b []byte }
 
 func (g *synth) raw(s string) { g.b = append(g.b, s...) }
-func (g *synth) str(s string) { g.b = strconv.AppendQuote(g.b, s) }
+func (g *synth) str(s string) { g.b = kernel.AppendString(g.b, s) }
 
 func (g *synth) pathParam(name string) {
 	g.raw(`{"name":`)

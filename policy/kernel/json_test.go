@@ -1,4 +1,4 @@
-package jsonw
+package kernel
 
 import (
 	"encoding/json"

@@ -1,0 +1,124 @@
+package exchange
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A policy pays only for what it uses.
+func TestNoSequenceRulesReadNoHistory(t *testing.T) {
+	rt, st := newRuntime(t, testConfig())
+	var x Exchange
+	rt.Begin(&x)
+	x.RequestHeaders(req("GET", "/balance", [2]string{"x-session-id", "s1"}), true, "192.0.2.1:1")
+	x.ResponseHeaders(status(200), true)
+	x.Done()
+	assert.Zero(t, st.gets, "no sequence rules: no shared-data read on the request path")
+}
+
+func TestUnprotectedResponseReadsOnlyTheStatus(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig())
+	var x Exchange
+	rt.Begin(&x)
+	x.RequestHeaders(req("GET", "/balance"), true, "")
+	all := 0
+	st := x.ResponseHeaders(respHeaders{h: Headers{{":status", "200"}}, all: &all}, false)
+	assert.Zero(t, all, "nothing to rewrite: the header map is not read")
+	assert.Empty(t, st.Edits)
+	assert.Equal(t, RespPassing, x.RespState(), "no protection: the body is not buffered")
+}
+
+func TestNoEventFormatsNoTraceID(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig())
+	var x Exchange
+	rt.Begin(&x)
+	st := x.RequestHeaders(req("GET", "/balance"), true, "")
+	assert.Empty(t, st.Logs)
+	assert.Empty(t, x.traceID, "the trace id is formatted only for an event or a refusal")
+	st = x.Done()
+	assert.Len(t, st.Metrics, 1, "one batched increment: the allow counter")
+}
+
+func TestHeaderOnlyRequestAllocations(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig(`"trace":{"generate":false}`))
+	var x Exchange
+	h := req("GET", "/balance")
+	resp := status(200)
+	respP := &resp
+	run := func() {
+		rt.Begin(&x)
+		x.RequestHeaders(h, true, "192.0.2.1:1")
+		x.ResponseHeaders(respP, true)
+		x.Done()
+	}
+	run()
+	allocs := testing.AllocsPerRun(100, run)
+	// The session hash (one string) remains; the Step's slices and the
+	// request's scratch space are reused, the client address and the trace
+	// id are formatted only for an event.
+	assert.LessOrEqual(t, allocs, 2.0)
+}
+
+func TestSequenceRuleBlocksAndRecordsOnSuccess(t *testing.T) {
+	rt, st := newRuntime(t, testConfig(`"session":{"from":["header:x-session-id"]}`,
+		`"sequences":{"rules":[{"id":"transfer-after-balance","endpoint":"transfer","requires":["get_balance"],"within":"5m","action":"block"}]}`))
+	sid := [2]string{"x-session-id", "alice"}
+	var x Exchange
+	rt.Begin(&x)
+	s := x.RequestHeaders(req("POST", "/transfer", ctJSON, sid), false, "")
+	assert.Equal(t, StateBuffering, x.State(), "a checked body defers the sequence check")
+	s = x.RequestBody(13, true, body{b: `{"amount":12}`})
+	require.NotNil(t, s.Reply)
+	assert.Equal(t, 403, s.Reply.Status)
+	assert.Contains(t, logsText(s), `"apiwarden.rule":"transfer-after-balance"`)
+	assert.Positive(t, st.gets, "sequence rules read the history")
+	x.Done()
+
+	// A balance read answered 2xx becomes a step; then the transfer passes.
+	rt.Begin(&x)
+	x.RequestHeaders(req("GET", "/balance", sid), true, "")
+	assert.True(t, x.pendingStep)
+	x.ResponseHeaders(status(200), true)
+	assert.False(t, x.pendingStep)
+	x.Done()
+	rt.Begin(&x)
+	x.RequestHeaders(req("POST", "/transfer", ctJSON, sid), false, "")
+	s = x.RequestBody(13, true, body{b: `{"amount":12}`})
+	assert.Nil(t, s.Reply, logsText(s))
+	assert.Equal(t, StateForwarded, x.State())
+}
+
+func TestShadowEndpointsAreLearned(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig(`"unknown_endpoints":"log"`))
+	var x Exchange
+	rt.Begin(&x)
+	s := x.RequestHeaders(req("GET", "/api/users/123"), true, "")
+	assert.Contains(t, logsText(s), `"apiwarden.shadow_route"`)
+	x.ResponseHeaders(status(200), true)
+	x.Done()
+	b, err := rt.InventoryJSON(nil)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "/api/users/")
+}
+
+func TestMetricsCatalogue(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig())
+	names := map[string]bool{}
+	for _, m := range rt.Metrics() {
+		assert.False(t, names[m.Name], "defined twice: %s", m.Name)
+		names[m.Name] = true
+	}
+	for _, n := range []string{"apiwarden.requests.get_balance.allow", "apiwarden.requests._unknown.block",
+		"apiwarden.failures", "apiwarden.events_dropped", "apiwarden.redacted.get_owner", "apiwarden.inspected_body_bytes",
+		"apiwarden.rule.failure-mode.block"} {
+		assert.True(t, names[n], n)
+	}
+	assert.False(t, names["apiwarden.redacted.get_balance"], "no redaction metric for an endpoint nothing protects")
+}
+
+func TestRuntimeNeedsItsPorts(t *testing.T) {
+	_, _, err := NewRuntime(Config{})
+	assert.ErrorContains(t, err, "exchange: runtime needs")
+}

@@ -1,0 +1,75 @@
+package exchange
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestEventsAreRateLimitedAndCounted(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig(`"events":{"per_second":1,"burst":1}`))
+	var x Exchange
+	rt.Begin(&x)
+	s := x.RequestHeaders(req("GET", "/nowhere"), true, "")
+	require.Len(t, s.Logs, 1)
+	x.Done()
+	rt.Begin(&x)
+	s = x.RequestHeaders(req("GET", "/nowhere"), true, "")
+	assert.Empty(t, s.Logs, "over the event budget")
+	assert.EqualValues(t, 1, metricValue(rt, s, "apiwarden.events_dropped"))
+	require.NotNil(t, s.Reply, "the refusal itself is not rate-limited")
+}
+
+func TestMonitorModeReportsEveryFindingOnce(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig(`"mode":"monitor"`))
+	var x Exchange
+	rt.Begin(&x)
+	// An unexpected body announced by content-length on a header-only
+	// endpoint and an undeclared method override: two findings.
+	s := x.RequestHeaders(req("GET", "/balance", [2]string{"content-length", "3"}, [2]string{"x-http-method-override", "DELETE"}), false, "")
+	assert.Nil(t, s.Reply)
+	lines := strings.Count(logsText(s), "apiwarden.decision")
+	assert.GreaterOrEqual(t, lines, 2, logsText(s))
+	assert.EqualValues(t, 1, metricValue(rt, s, "apiwarden.requests.get_balance.log"), "the request is counted once")
+}
+
+func TestEventLinesAreJSONWithTraceAndClient(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig())
+	var x Exchange
+	rt.Begin(&x)
+	s := x.RequestHeaders(req("GET", "/nowhere\"\\\x01"), true, "192.0.2.9:4242")
+	require.Len(t, s.Logs, 1)
+	var ev map[string]any
+	require.NoError(t, json.Unmarshal(s.Logs[0].Text, &ev), string(s.Logs[0].Text))
+	assert.Equal(t, "192.0.2.9", ev["client.address"])
+	assert.Regexp(t, "^[0-9a-f]{32}$", ev["trace_id"])
+	assert.Regexp(t, "^[0-9a-f]{16}$", ev["span_id"])
+	var p map[string]any
+	require.NoError(t, json.Unmarshal(s.Reply.Body, &p))
+	assert.Equal(t, ev["trace_id"], p["trace_id"], "the problem document names the same trace")
+}
+
+func TestAdminSequencesWithoutRules(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig())
+	var x Exchange
+	rt.Begin(&x)
+	s := x.RequestHeaders(req("GET", "/.apiwarden/sequences", adminTok), true, "")
+	require.NotNil(t, s.Reply)
+	assert.JSONEq(t, `{"enabled":false}`, string(s.Reply.Body))
+}
+
+func TestFailureWhileBufferingTheResponse(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig(`"failure_mode":"closed"`))
+	var x Exchange
+	rt.Begin(&x)
+	x.RequestHeaders(req("GET", "/owner"), true, "")
+	x.ResponseHeaders(status(200, ctJSON), false)
+	s := x.ResponseBody(10, true, body{err: errHost})
+	assert.Equal(t, RespDone, x.RespState())
+	require.NotNil(t, s.Reply, "closed: the refusal replaces what the host can still replace")
+	assert.Equal(t, 503, s.Reply.Status)
+	assert.Contains(t, logsText(s), "cannot read the response body")
+}

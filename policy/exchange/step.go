@@ -1,0 +1,100 @@
+package exchange
+
+import "github.com/apiwarden/apiwarden/policy"
+
+// Action is what the host callback returns.
+type Action uint8
+
+const (
+	// Continue lets the phase go on.
+	Continue Action = iota
+	// Pause stops iteration: a body callback buffers the body until end of
+	// stream, a headers callback holds the headers (Envoy >= 1.35 with
+	// allow_on_headers_stop_iteration), a local reply ends the stream.
+	Pause
+)
+
+func (a Action) String() string {
+	if a == Pause {
+		return "pause"
+	}
+	return "continue"
+}
+
+// Step is everything one callback asks of the host, in the order the
+// adapter applies it: header edits, body replacement, the local reply,
+// then logs and metric increments. Its slices belong to the Exchange and
+// are valid until the Exchange's next call.
+type Step struct {
+	Action Action
+	// Edits change the headers of the callback's direction (request
+	// headers in request callbacks, response headers in response ones).
+	Edits []Edit
+	// ReplaceBody replaces the buffered body of the callback's direction
+	// with Body (nil: empty).
+	ReplaceBody bool
+	Body        []byte
+	// Reply, when set, is a local reply to send (a refusal, the admin
+	// endpoint, a response refused while its headers were held).
+	Reply *Reply
+	// Logs are log lines (security events are LevelWarn).
+	Logs []Log
+	// Metrics are counter increments and histogram records, batched; IDs
+	// index Runtime.Metrics.
+	Metrics []Inc
+}
+
+// Edit sets (Remove false) or removes one header. When a Must edit fails,
+// the adapter calls Exchange.Fail: forwarding without it would make the
+// upstream act on something that was not validated.
+type Edit struct {
+	Name, Value string
+	Remove      bool
+	Must        bool
+}
+
+// Reply is a local reply.
+type Reply struct {
+	Status  int
+	Headers [][2]string
+	Body    []byte
+}
+
+// Level is a log level.
+type Level uint8
+
+const (
+	LevelDebug Level = iota
+	LevelInfo
+	LevelWarn
+	LevelError
+	LevelCritical
+)
+
+// Log is one log line.
+type Log struct {
+	Level Level
+	Text  []byte
+}
+
+// Inc adds N to counter ID, or records N in histogram ID.
+type Inc struct {
+	ID MetricID
+	N  uint64
+}
+
+// HeaderSource is how the Exchange reads response headers from the host:
+// one value when that is all it needs, the whole map otherwise.
+type HeaderSource interface {
+	Header(name string) (string, bool)
+	Headers() ([][2]string, error)
+}
+
+// BodyReader reads up to max bytes of the buffered body of a direction. A
+// missing body is (nil, nil).
+type BodyReader interface {
+	ReadBody(max int) ([]byte, error)
+}
+
+// Headers is the request header list as the host gives it.
+type Headers = policy.Headers
