@@ -333,7 +333,7 @@ func (e *Engine) clientText(req *Request, s *scratch) (netip.Addr, string) {
 	if req.Headers != nil && e.cfg.TrustedHops > 0 {
 		xff = req.Headers.Get("x-forwarded-for")
 	}
-	a, ok := ClientAddr(xff, req.Source, e.cfg.TrustedHops)
+	a, ok := session.ClientAddr(xff, req.Source, e.cfg.TrustedHops)
 	if !ok {
 		return netip.Addr{}, ""
 	}

@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"net/url"
 	"strings"
+
+	"github.com/apiwarden/apiwarden/policy/session"
 )
 
 // Headers reads request headers by lower-case name; a missing header is
@@ -65,26 +67,16 @@ func (s Source) read(r *Request) (string, int) {
 	return "", 0
 }
 
-// cookieValue returns the value of cookie name and how often it is set.
+// cookieValue returns the last non-empty value of cookie name and how
+// many non-empty values are set.
 func cookieValue(header, name string) (string, int) {
 	var val string
 	n := 0
-	for header != "" {
-		var part string
-		part, header, _ = strings.Cut(header, ";")
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok || strings.TrimSpace(k) != name {
-			continue
+	for v := range session.Cookies(header, name) {
+		if v != "" {
+			val = v
+			n++
 		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-			v = v[1 : len(v)-1]
-		}
-		if v == "" {
-			continue
-		}
-		val = v
-		n++
 	}
 	return val, n
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/base64"
 	"fmt"
+	"iter"
 	"net/netip"
 	"strings"
 
@@ -119,22 +120,34 @@ func (k KeySource) rawKey(h Headers, sourceAddress string, trustedHops int) stri
 }
 
 // CookieValue returns the value of cookie name in a Cookie header value
-// ("a=1; b=2"), without surrounding quotes, or "".
+// ("a=1; b=2"), without surrounding quotes, or "": the first one set.
 func CookieValue(header, name string) string {
-	for header != "" {
-		var part string
-		part, header, _ = strings.Cut(header, ";")
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok || strings.TrimSpace(k) != name {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-			v = v[1 : len(v)-1]
-		}
+	for v := range Cookies(header, name) {
 		return v
 	}
 	return ""
+}
+
+// Cookies yields each value of cookie name in a Cookie header value, in
+// order, without surrounding quotes (empty values included).
+func Cookies(header, name string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for header != "" {
+			var part string
+			part, header, _ = strings.Cut(header, ";")
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok || strings.TrimSpace(k) != name {
+				continue
+			}
+			v = strings.TrimSpace(v)
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if !yield(v) {
+				return
+			}
+		}
+	}
 }
 
 // JWTClaim reads the claim at the escaped gjson path from the payload of
@@ -179,45 +192,58 @@ func JWTClaim(authorization, path string) string {
 	return ""
 }
 
-// ClientIP returns the client address: with trustedHops > 0 the address
-// trustedHops places from the right of X-Forwarded-For (1 = the last one,
-// appended by the nearest trusted proxy); otherwise, or when the header is
-// shorter or that element is not an address, the host part of
-// sourceAddress ("10.0.0.1:5000", "[::1]:123" or a bare address). The
-// result is the canonical text of the address, or "".
+// ClientIP is ClientAddr as canonical text, or "".
 func ClientIP(xff, sourceAddress string, trustedHops int) string {
-	if trustedHops > 0 && xff != "" {
-		n := strings.Count(xff, ",") + 1
-		if n >= trustedHops {
-			want := n - trustedHops
-			for i := 0; ; i++ {
-				var part string
-				part, xff, _ = strings.Cut(xff, ",")
-				if i == want {
-					if a, ok := parseAddr(strings.TrimSpace(part)); ok {
-						return a
-					}
-					break
-				}
-			}
-		}
-	}
-	if a, ok := parseAddr(strings.TrimSpace(sourceAddress)); ok {
-		return a
+	if a, ok := ClientAddr(xff, sourceAddress, trustedHops); ok {
+		return a.String()
 	}
 	return ""
 }
 
-func parseAddr(s string) (string, bool) {
+// ClientAddr returns the client address the way Envoy's
+// xff_num_trusted_hops reads X-Forwarded-For: with trustedHops > 0 the
+// element trustedHops places from the right (1 = the last one, appended by
+// the nearest trusted proxy); otherwise, or when the header is shorter or
+// that element is not an address, the host part of sourceAddress
+// ("10.0.0.1:5000", "[::1]:123" or a bare address). IPv4-mapped IPv6
+// addresses are unmapped and zones dropped, so one client has one
+// identity; ok=false when neither yields an address. Sessions and abuse
+// limits both read the client through it.
+func ClientAddr(xff, sourceAddress string, trustedHops int) (netip.Addr, bool) {
+	if trustedHops > 0 && xff != "" {
+		end := len(xff)
+		for k := 1; ; k++ {
+			start := strings.LastIndexByte(xff[:end], ',') + 1
+			if k == trustedHops {
+				if a, ok := parseAddr(xff[start:end]); ok {
+					return a, true
+				}
+				break
+			}
+			if start == 0 {
+				break // fewer elements than trusted hops
+			}
+			end = start - 1
+		}
+	}
+	return parseAddr(sourceAddress)
+}
+
+// parseAddr reads "1.2.3.4", "1.2.3.4:80", "::1", "[::1]" or "[::1]:80";
+// a bracket must have its pair.
+func parseAddr(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", false
+		return netip.Addr{}, false
 	}
 	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap().String(), true
+		return ap.Addr().Unmap().WithZone(""), true
 	}
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if len(s) >= 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		s = s[1 : len(s)-1]
+	}
 	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap().String(), true
+		return a.Unmap().WithZone(""), true
 	}
-	return "", false
+	return netip.Addr{}, false
 }

@@ -98,6 +98,13 @@ func TestClientIP(t *testing.T) {
 		{"1.1.1.1, 2.2.2.2", "10.0.0.1:5000", 3, "10.0.0.1"},
 		{"spoof, 2.2.2.2", "10.0.0.1:5000", 2, "10.0.0.1"},
 		{"1.1.1.1:99,[2001:db8::2]:8", "10.0.0.1:5000", 1, "2001:db8::2"},
+		{"1.1.1.1,2.2.2.2 ,  3.3.3.3", "", 2, "2.2.2.2"},
+		{"::ffff:1.2.3.4", "", 1, "1.2.3.4"},
+		{"fe80::1%eth0", "", 1, "fe80::1"},
+		{"unknown", "[::1]:80", 1, "::1"},
+		{"1.1.1.1,", "10.0.0.1", 1, "10.0.0.1"},
+		{"[::", "10.0.0.1", 1, "10.0.0.1"},
+		{"", "[::1", 0, ""},
 	} {
 		assert.Equal(t, c.want, ClientIP(c.xff, c.src, c.hops), "%q %q %d", c.xff, c.src, c.hops)
 	}
@@ -146,6 +153,8 @@ func TestSessionsKeyPriorityAndHash(t *testing.T) {
 func FuzzKeySources(f *testing.F) {
 	f.Add(jwt(`{"sub":"alice"}`), "sid=1; a=b", "1.1.1.1, [::1]:9", "[::1]:123", 1)
 	f.Add("Bearer ..", `"`, ",,,", "::", 3)
+	f.Add("", "", "[::", ",", 7)
+	f.Add("", "", " ::ffff:10.0.0.1 ", "fe80::1%25eth0", 1)
 	f.Fuzz(func(t *testing.T, auth, cookie, xff, src string, hops int) {
 		_ = JWTClaim(auth, "sub")
 		_ = CookieValue(cookie, "sid")
@@ -153,8 +162,12 @@ func FuzzKeySources(f *testing.F) {
 			hops = 1
 		}
 		ip := ClientIP(xff, src, hops)
-		if ip != "" && strings.ContainsAny(ip, " ,[]") {
+		if ip != "" && strings.ContainsAny(ip, " ,[]%") {
 			t.Fatalf("not canonical: %q", ip)
+		}
+		a, ok := ClientAddr(xff, src, hops)
+		if ok != (ip != "") || (ok && a.String() != ip) || a.Zone() != "" || a.Is4In6() {
+			t.Fatalf("ClientAddr(%q, %q, %d) = %v %v, ClientIP = %q", xff, src, hops, a, ok, ip)
 		}
 	})
 }
