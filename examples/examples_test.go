@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	extensionsv1alpha1 "istio.io/api/extensions/v1alpha1"
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
@@ -33,6 +34,21 @@ func yamlToJSON(t *testing.T, path string) []byte {
 	js, err := yaml.YAMLToJSON(raw)
 	require.NoError(t, err)
 	return js
+}
+
+// istioObject reads a Kubernetes object of the given apiVersion and kind
+// from path and parses its spec with Istio's own API type.
+func istioObject(t *testing.T, path, apiVersion, kind string, spec proto.Message) {
+	t.Helper()
+	var obj struct {
+		APIVersion string          `json:"apiVersion"`
+		Kind       string          `json:"kind"`
+		Spec       json.RawMessage `json:"spec"`
+	}
+	require.NoError(t, json.Unmarshal(yamlToJSON(t, path), &obj))
+	assert.Equal(t, apiVersion, obj.APIVersion)
+	assert.Equal(t, kind, obj.Kind)
+	require.NoError(t, protojson.Unmarshal(obj.Spec, spec))
 }
 
 func TestEnvoyBootstrap(t *testing.T) {
@@ -72,17 +88,8 @@ func TestEnvoyBootstrap(t *testing.T) {
 }
 
 func TestIstioWasmPlugin(t *testing.T) {
-	js := yamlToJSON(t, "istio/wasmplugin.yaml")
-	var obj struct {
-		APIVersion string          `json:"apiVersion"`
-		Kind       string          `json:"kind"`
-		Spec       json.RawMessage `json:"spec"`
-	}
-	require.NoError(t, json.Unmarshal(js, &obj))
-	assert.Equal(t, "extensions.istio.io/v1alpha1", obj.APIVersion)
-	assert.Equal(t, "WasmPlugin", obj.Kind)
 	var spec extensionsv1alpha1.WasmPlugin
-	require.NoError(t, protojson.UnmarshalOptions{DiscardUnknown: false}.Unmarshal(obj.Spec, &spec))
+	istioObject(t, "istio/wasmplugin.yaml", "extensions.istio.io/v1alpha1", "WasmPlugin", &spec)
 	assert.Equal(t, "oci://ghcr.io/apiwarden/apiwarden:0.1.0", spec.Url)
 	assert.Equal(t, extensionsv1alpha1.PluginPhase_AUTHZ, spec.Phase)
 	assert.Equal(t, "apiwarden", spec.PluginName)
@@ -98,17 +105,8 @@ func TestIstioWasmPlugin(t *testing.T) {
 // patch merges into the sidecar bootstrap exactly the stats tags that the
 // real-Envoy tests check against /stats/prometheus.
 func TestIstioStatsTags(t *testing.T) {
-	js := yamlToJSON(t, "istio/stats-tags.yaml")
-	var obj struct {
-		APIVersion string          `json:"apiVersion"`
-		Kind       string          `json:"kind"`
-		Spec       json.RawMessage `json:"spec"`
-	}
-	require.NoError(t, json.Unmarshal(js, &obj))
-	assert.Equal(t, "networking.istio.io/v1alpha3", obj.APIVersion)
-	assert.Equal(t, "EnvoyFilter", obj.Kind)
 	var spec networkingv1alpha3.EnvoyFilter
-	require.NoError(t, protojson.Unmarshal(obj.Spec, &spec))
+	istioObject(t, "istio/stats-tags.yaml", "networking.istio.io/v1alpha3", "EnvoyFilter", &spec)
 	require.Len(t, spec.ConfigPatches, 1)
 	p := spec.ConfigPatches[0]
 	assert.Equal(t, networkingv1alpha3.EnvoyFilter_BOOTSTRAP, p.ApplyTo)

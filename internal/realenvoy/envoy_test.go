@@ -24,19 +24,29 @@ import (
 )
 
 var (
-	buildOnce sync.Once
-	buildErr  error
+	buildMu sync.Mutex
+	built   = map[string]error{}
 )
 
-func module(t *testing.T) string {
+// buildModule builds the filter into build/<name> once per test binary,
+// with the given build tags.
+func buildModule(t *testing.T, name string, tags ...string) string {
 	t.Helper()
 	root, err := realenvoy.Root()
 	require.NoError(t, err)
-	out := filepath.Join(root, "build", "apiwarden.wasm")
-	buildOnce.Do(func() { buildErr = wasmtest.BuildModule(filepath.Join(root, "filter"), out) })
-	require.NoError(t, buildErr)
+	out := filepath.Join(root, "build", name)
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	err, done := built[name]
+	if !done {
+		err = wasmtest.BuildModule(filepath.Join(root, "filter"), out, tags...)
+		built[name] = err
+	}
+	require.NoError(t, err)
 	return out
 }
+
+func module(t *testing.T) string { return buildModule(t, "apiwarden.wasm") }
 
 // binary finds an installed Envoy. Without `make envoy` a plain `go test`
 // reports which test it did not run and why; `make test` sets

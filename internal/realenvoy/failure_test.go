@@ -2,9 +2,7 @@ package realenvoy_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,25 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apiwarden/apiwarden/internal/realenvoy"
-	"github.com/apiwarden/apiwarden/wasmtest"
-)
-
-var (
-	faultsOnce sync.Once
-	faultsErr  error
 )
 
 // faultModule is the module built with the test-only apiwarden_faults tag:
 // x-apiwarden-fault: panic panics inside the request-headers callback
 // (recovered by the filter), trap aborts the Go runtime (a VM trap).
 func faultModule(t *testing.T) string {
-	t.Helper()
-	root, err := realenvoy.Root()
-	require.NoError(t, err)
-	out := filepath.Join(root, "build", "apiwarden-faults.wasm")
-	faultsOnce.Do(func() { faultsErr = wasmtest.BuildModule(filepath.Join(root, "filter"), out, "apiwarden_faults") })
-	require.NoError(t, faultsErr)
-	return out
+	return buildModule(t, "apiwarden-faults.wasm", "apiwarden_faults")
 }
 
 func startFaults(t *testing.T, mode string) *realenvoy.Envoy {
