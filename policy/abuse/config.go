@@ -307,13 +307,7 @@ func (p *parser) id(n cfg.Node) string {
 }
 
 func (p *parser) key(n cfg.Node, name string, required bool) []Part {
-	var v cfg.Node
-	var ok bool
-	if required {
-		v, ok = n.Require(name)
-	} else {
-		v, ok = n.Get(name)
-	}
+	v, ok := field(n, name, required)
 	if !ok {
 		return nil
 	}
@@ -436,13 +430,7 @@ func (p *parser) maxKeys(n cfg.Node, name string) int {
 }
 
 func (p *parser) duration(n cfg.Node, name string, def, min, max time.Duration, required bool) time.Duration {
-	var v cfg.Node
-	var ok bool
-	if required {
-		v, ok = n.Require(name)
-	} else {
-		v, ok = n.Get(name)
-	}
+	v, ok := field(n, name, required)
 	if !ok {
 		return def
 	}
@@ -713,4 +701,13 @@ func ParseCIDR(s string) (netip.Prefix, error) {
 		pf = netip.PrefixFrom(pf.Addr().Unmap(), bits)
 	}
 	return pf, nil
+}
+
+// field reads member name of n, recording an error when it is required and
+// absent.
+func field(n cfg.Node, name string, required bool) (cfg.Node, bool) {
+	if required {
+		return n.Require(name)
+	}
+	return n.Get(name)
 }
