@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -126,6 +127,7 @@ func TestBankThroughRealEnvoy(t *testing.T) {
 
 			// The security event reaches Envoy's log with the trace id of
 			// the refusal.
+			assert.NotEmpty(t, e.WaitGrep(p.TraceID, 5*time.Second), "the refusal's trace id is in Envoy's log")
 			var found bool
 			for _, l := range e.ModuleLog() {
 				if strings.Contains(l.Message, `"apiwarden.rule":"unknown-endpoint"`) && strings.Contains(l.Message, p.TraceID) {

@@ -44,7 +44,7 @@ func TestFailureModeInRealEnvoy(t *testing.T) {
 				assert.Equal(t, "application/problem+json", resp.Header.Get("content-type"))
 				assert.Contains(t, string(body), `"rule":"failure-mode"`)
 			}
-			assert.NotEmpty(t, e.Grep("recovered panic"), "the failure is logged")
+			assert.NotEmpty(t, e.WaitGrep("recovered panic", 5*time.Second), "the failure is logged")
 			st, err := e.Stats()
 			require.NoError(t, err)
 			assert.Equal(t, uint64(1), st["wasmcustom.apiwarden.failures"])
@@ -79,7 +79,7 @@ func TestTrapReloadsTheVMInRealEnvoy(t *testing.T) {
 		return err == nil
 	}, 10*time.Second, 100*time.Millisecond, "a fresh VM answers after the trap")
 	assert.Greater(t, reloads(after), reloads(before), "vm_reload_success counted: %v", filterStats(after, "wasm"))
-	assert.NotEmpty(t, e.Grep("injected trap"), "the runtime's abort is in Envoy's log")
+	assert.NotEmpty(t, e.WaitGrep("injected trap", 5*time.Second), "the runtime's abort is in Envoy's log")
 
 	// The fresh VM is a whole apiwarden: it still refuses what it should.
 	resp, body = do(t, "GET", e.URL()+"/api/v1/admin/users", "")
@@ -130,13 +130,13 @@ func TestCollectionInsideTheAllocatorTraps(t *testing.T) {
 					failed++
 				}
 			}
-			restricted := len(e.Grep("proxy_on_memory_allocate failed: Uncaught Error: restricted_callback"))
+			const restricted = "proxy_on_memory_allocate failed: Uncaught Error: restricted_callback"
 			if v == realenvoy.Oldest() {
 				assert.Positive(t, failed, "Envoy %s fails streams once the allocator collects", v)
-				assert.Positive(t, restricted, "Envoy %s refuses the collector's poll inside the allocator", v)
+				assert.NotEmpty(t, e.WaitGrep(restricted, 5*time.Second), "Envoy %s refuses the collector's poll inside the allocator", v)
 			} else {
 				assert.Zero(t, failed, "Envoy %s allows the collector's WASI calls inside the allocator", v)
-				assert.Zero(t, restricted)
+				assert.Empty(t, e.Grep(restricted))
 			}
 		})
 	}

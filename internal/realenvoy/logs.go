@@ -1,6 +1,9 @@
 package realenvoy
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // LogLine is one line of Envoy's log, split by the --log-format the
 // package starts Envoy with ("%l|%n|%v": level, logger, message).
@@ -61,4 +64,17 @@ func (e *Envoy) Grep(s string) []string {
 		}
 	}
 	return out
+}
+
+// WaitGrep is Grep after waiting up to d for a first match: Envoy's log
+// reaches the package through a pipe read on its own goroutine, so a line
+// written while answering a request can arrive after the response does.
+func (e *Envoy) WaitGrep(s string, d time.Duration) []string {
+	deadline := time.Now().Add(d)
+	for {
+		if got := e.Grep(s); len(got) > 0 || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
