@@ -26,6 +26,11 @@ var _ = struct {
 
 	SendHttpResponse func(status uint32, headers [][2]string, body []byte, grpcStatus int32) error
 
+	DispatchHttpCall func(cluster string, headers [][2]string, body []byte, trailers [][2]string,
+		timeoutMillisecond uint32, cb func(numHeaders, bodySize, numTrailers int)) (uint32, error)
+	GetHttpCallResponseHeaders func() ([][2]string, error)
+	GetHttpCallResponseBody    func(start, maxSize int) ([]byte, error)
+
 	GetSharedData func(string) ([]byte, uint32, error)
 	SetSharedData func(key string, data []byte, cas uint32) error
 	GetProperty   func([]string) ([]byte, error)
@@ -52,6 +57,10 @@ var _ = struct {
 	RemoveHttpRequestHeader: RemoveHttpRequestHeader, RemoveHttpResponseHeader: RemoveHttpResponseHeader,
 
 	SendHttpResponse: SendHttpResponse,
+
+	DispatchHttpCall:           DispatchHttpCall,
+	GetHttpCallResponseHeaders: GetHttpCallResponseHeaders,
+	GetHttpCallResponseBody:    GetHttpCallResponseBody,
 
 	GetSharedData: GetSharedData,
 	SetSharedData: SetSharedData,

@@ -12,16 +12,19 @@ type dispatcher struct {
 	plugins map[uint32]types.PluginContext
 	streams map[uint32]types.HttpContext
 	owner   map[uint32]uint32 // stream id -> plugin (root) context id
-	active  uint32
-	logf    func(level uint32, msg string)
+	// callouts are the answers awaited, by the host's token.
+	callouts map[uint32]func(numHeaders, bodySize, numTrailers int)
+	active   uint32
+	logf     func(level uint32, msg string)
 }
 
 func newDispatcher(logf func(level uint32, msg string)) *dispatcher {
 	return &dispatcher{
-		plugins: map[uint32]types.PluginContext{},
-		streams: map[uint32]types.HttpContext{},
-		owner:   map[uint32]uint32{},
-		logf:    logf,
+		plugins:  map[uint32]types.PluginContext{},
+		streams:  map[uint32]types.HttpContext{},
+		owner:    map[uint32]uint32{},
+		callouts: map[uint32]func(int, int, int){},
+		logf:     logf,
 	}
 }
 
@@ -138,4 +141,16 @@ func (d *dispatcher) tick(root uint32) {
 		d.active = root
 		p.OnTick()
 	}
+}
+
+// calloutResponse runs the callback of callout token once; an answer for
+// a token nobody waits for (answered already, or never ours) is dropped.
+func (d *dispatcher) calloutResponse(root, token uint32, nh, body, nt int) {
+	cb, ok := d.callouts[token]
+	if !ok {
+		return
+	}
+	delete(d.callouts, token)
+	d.active = root
+	cb(nh, body, nt)
 }

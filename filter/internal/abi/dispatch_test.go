@@ -59,3 +59,14 @@ func TestDispatcherRoutesToContexts(t *testing.T) {
 	d.tick(1)
 	assert.Equal(t, []string{"start", "start", "req-headers", "done", "tick"}, calls)
 }
+
+func TestDispatcherCalloutRunsOnce(t *testing.T) {
+	d := newDispatcher(func(uint32, string) {})
+	n := 0
+	d.callouts[4] = func(h, b, tr int) { n += h + b + tr }
+	d.calloutResponse(1, 4, 1, 2, 3)
+	d.calloutResponse(1, 4, 1, 2, 3)
+	d.calloutResponse(1, 5, 1, 2, 3)
+	assert.Equal(t, 6, n, "once, and not for an unknown token")
+	assert.Empty(t, d.callouts)
+}

@@ -150,3 +150,10 @@ func onTick(root uint32) {
 	defer leave("proxy_on_tick", nil, 0)
 	disp.tick(root)
 }
+
+//go:wasmexport proxy_on_http_call_response
+func onHttpCallResponse(root, token, nh, body, nt uint32) {
+	enter(int(body))
+	defer leave("proxy_on_http_call_response", nil, 0)
+	disp.calloutResponse(root, token, int(nh), int(body), int(nt))
+}

@@ -66,3 +66,12 @@ func (m MetricCounter) Increment(offset uint64) {
 	}
 }
 func (m MetricHistogram) Record(value uint64) { proxywasm.MetricHistogram(m).Record(value) }
+
+func DispatchHttpCall(cluster string, headers [][2]string, body []byte, trailers [][2]string,
+	timeoutMillisecond uint32, cb func(numHeaders, bodySize, numTrailers int)) (uint32, error) {
+	return proxywasm.DispatchHttpCall(cluster, headers, body, trailers, timeoutMillisecond, cb)
+}
+func GetHttpCallResponseHeaders() ([][2]string, error) { return proxywasm.GetHttpCallResponseHeaders() }
+func GetHttpCallResponseBody(start, maxSize int) ([]byte, error) {
+	return proxywasm.GetHttpCallResponseBody(start, maxSize)
+}

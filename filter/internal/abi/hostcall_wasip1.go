@@ -165,3 +165,28 @@ func (m MetricHistogram) Record(value uint64) {
 		proxyRecordMetric(uint32(m), value)
 	}
 }
+
+// DispatchHttpCall sends a callout to an Envoy cluster; cb runs on the root
+// context when the answer arrives, or with all sizes 0 when it failed
+// (timeout, reset, no healthy host).
+func DispatchHttpCall(cluster string, headers [][2]string, body []byte, trailers [][2]string,
+	timeoutMillisecond uint32, cb func(numHeaders, bodySize, numTrailers int)) (uint32, error) {
+	hs, ok := AppendPairs(nil, headers)
+	ts, ok2 := AppendPairs(nil, trailers)
+	if !ok || !ok2 {
+		return 0, types.ErrorStatusBadArgument
+	}
+	var token uint32
+	err := status(proxyHttpCall(strPtr(cluster), uint32(len(cluster)), bytesPtr(hs), uint32(len(hs)),
+		bytesPtr(body), uint32(len(body)), bytesPtr(ts), uint32(len(ts)), timeoutMillisecond, unsafe.Pointer(&token)))
+	if err != nil {
+		return 0, err
+	}
+	disp.callouts[token] = cb
+	return token, nil
+}
+
+func GetHttpCallResponseHeaders() ([][2]string, error) { return getPairs(mapCalloutHeaders) }
+func GetHttpCallResponseBody(start, maxSize int) ([]byte, error) {
+	return getBuffer(bufCalloutBody, start, maxSize)
+}

@@ -52,3 +52,6 @@ func proxyIncrementMetric(id uint32, delta int64) uint32
 
 //go:wasmimport env proxy_record_metric
 func proxyRecordMetric(id uint32, value uint64) uint32
+
+//go:wasmimport env proxy_http_call
+func proxyHttpCall(upstream unsafe.Pointer, upstreamLen uint32, headers unsafe.Pointer, headersLen uint32, body unsafe.Pointer, bodyLen uint32, trailers unsafe.Pointer, trailersLen uint32, timeout uint32, retToken unsafe.Pointer) uint32

@@ -42,9 +42,11 @@ func (s Status) Err() error {
 const (
 	mapRequestHeaders  = 0
 	mapResponseHeaders = 2
+	mapCalloutHeaders  = 6
 
 	bufRequestBody  = 0
 	bufResponseBody = 1
+	bufCalloutBody  = 4
 	bufPluginConfig = 7
 
 	metricCounter   = 0
