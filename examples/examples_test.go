@@ -84,7 +84,7 @@ func TestEnvoyBootstrap(t *testing.T) {
 	got, err := os.ReadFile("envoy/envoy.yaml")
 	require.NoError(t, err)
 	assert.Equal(t, string(want), string(got), "run `make envoy-example`")
-	assert.Len(t, p.Endpoints, 4)
+	assert.Len(t, p.Endpoints, 5)
 }
 
 func TestIstioWasmPlugin(t *testing.T) {

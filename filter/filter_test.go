@@ -6,16 +6,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apiwarden/apiwarden/examples/bank"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 )
 
-// bankConfig is the example configuration the module ships with.
+// bankConfig is the example configuration the module ships with, its
+// positive model: these tests send requests without tokens
+// (security_test.go runs the whole policy).
 func bankConfig(t testing.TB) []byte {
 	t.Helper()
 	b, err := os.ReadFile("../examples/bank/apiwarden.json")
+	require.NoError(t, err)
+	b, err = bank.PositiveModel(b)
 	require.NoError(t, err)
 	return b
 }
@@ -38,7 +43,11 @@ func newHost(t testing.TB, config []byte) (proxytest.HostEmulator, func()) {
 	opt := proxytest.NewEmulatorOption().WithVMContext(&vmContext{}).WithPluginConfiguration(config).
 		WithProperty([]string{"source", "address"}, []byte("192.0.2.7:51234"))
 	host, reset := proxytest.NewHostEmulator(opt)
-	require.Equal(t, types.OnPluginStartStatusOK, host.StartPlugin())
+	if st := host.StartPlugin(); st != types.OnPluginStartStatusOK {
+		// Release the emulator's global lock, or every later test waits.
+		reset()
+		t.Fatalf("the plugin did not start: %v", st)
+	}
 	return host, reset
 }
 

@@ -84,14 +84,19 @@ func (p *pluginContext) OnPluginStart(size int) types.OnPluginStartStatus {
 }
 
 // OnTick publishes this VM's counts to shared data, sweeps a few expired
-// session buckets, and now and then logs a one-line summary.
+// session and abuse buckets, starts the key-set fetches that are due, and
+// now and then logs a one-line summary.
 func (p *pluginContext) OnTick() {
 	defer func() {
 		if r := recover(); r != nil {
 			abi.LogErrorf("apiwarden: recovered panic in tick: %v", r)
 		}
 	}()
-	p.publish(p.rt.Tick(), nil)
+	ts := p.rt.Tick()
+	p.publish(ts.Logs, nil)
+	for _, c := range ts.Callouts {
+		p.dispatch(c)
+	}
 }
 
 // publish writes log lines and applies metric increments.

@@ -6,8 +6,11 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/apiwarden/apiwarden/policy/abuse"
+	"github.com/apiwarden/apiwarden/policy/auth"
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
 	"github.com/apiwarden/apiwarden/policy/inventory"
+	"github.com/apiwarden/apiwarden/policy/openapi"
 	"github.com/apiwarden/apiwarden/policy/redact"
 	"github.com/apiwarden/apiwarden/policy/schema"
 	"github.com/apiwarden/apiwarden/policy/sequence"
@@ -53,6 +56,14 @@ type Policy struct {
 	// what is forwarded as the path, bodies where none is declared,
 	// method-override headers, and how much of a request is inspected.
 	Integrity Integrity
+	// Auth is the compiled "auth" section (nil: no authentication), the
+	// OpenAPI document's security folded in. UnenforcedSecurity counts the
+	// operations whose declared security nothing enforces (a document
+	// with security but no "auth" section), for the start-up log.
+	Auth               *auth.Config
+	UnenforcedSecurity int
+	// Abuse is the compiled "abuse" section (nil: no abuse controls).
+	Abuse *abuse.Config
 
 	router router
 	// responseRules holds each endpoint's response.redact rules until the
@@ -96,7 +107,7 @@ var (
 var topLevelKeys = []string{
 	"name", "mode", "failure_mode", "unknown_endpoints", "endpoints", "request",
 	"trace", "admin", "events", "session", "sequences", "redaction", "host",
-	"openapi", "openapi_base_path", "inventory",
+	"openapi", "openapi_base_path", "inventory", "auth", "abuse",
 }
 
 // CompileOptions tune Compile for its host.
@@ -209,8 +220,9 @@ func CompileWith(raw []byte, opts CompileOptions) (*Policy, error) {
 			p.Events.Burst = int(b)
 		}
 	}
+	var doc *openapi.Document
 	if n, ok := root.Get("openapi"); ok {
-		p.addOpenAPI(n, root, defaultUnknownQuery, opts.Checkpoint)
+		doc = p.addOpenAPI(n, root, defaultUnknownQuery, opts.Checkpoint)
 	} else if v, ok := root.Get("openapi_base_path"); ok {
 		v.Errorf(`only meaningful with an "openapi" document`)
 	}
@@ -244,6 +256,7 @@ func CompileWith(raw []byte, opts CompileOptions) (*Policy, error) {
 		p.Sequences = sequence.ParseSequences(n, ops)
 		p.SequencesEnabled = true
 	}
+	p.compileSecurity(root, doc)
 	p.schemaCache = nil
 	if err := errs.Err(); err != nil {
 		return nil, err

@@ -34,6 +34,8 @@ const (
 	ReasonResponseSchema       = kernel.ReasonResponseSchema
 	ReasonResponseSize         = kernel.ReasonResponseSize
 	ReasonResponseUninspected  = kernel.ReasonResponseUninspected
+	ReasonForbidden            = kernel.ReasonForbidden
+	ReasonNotFound             = kernel.ReasonNotFound
 	ReasonInternal             = kernel.ReasonInternal
 
 	Enforce = kernel.Enforce
@@ -81,7 +83,7 @@ func (p *Policy) RuleIDs() []string {
 	for _, rule := range p.Sequences.Rules {
 		ids = append(ids, rule.ID)
 	}
-	return ids
+	return append(ids, p.securityRuleIDs()...)
 }
 
 // IsResponseRule reports whether a rule id names a response-protection

@@ -48,6 +48,8 @@ type Endpoint struct {
 	// Security keeps the OpenAPI security requirements (alternatives of
 	// scheme names) for authentication.
 	Security [][]string
+	// Internal is set for an operation marked x-apiwarden-internal.
+	Internal bool
 	// ResponseFields is the declared shape of successful JSON responses
 	// (from OpenAPI), for reporting undeclared fields; Redactor applies
 	// response protection (nil: responses pass untouched).

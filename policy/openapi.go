@@ -16,7 +16,7 @@ import (
 // endpoints: operationId (or a derived id), path template, parameters with
 // their schemas and styles, request bodies per media type, response
 // schemas (kept for response protection) and security requirements.
-func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, checkpoint func()) {
+func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, checkpoint func()) *openapi.Document {
 	opts := openapi.Options{MaxDepth: p.MaxJSONDepth, Checkpoint: checkpoint}
 	if v, ok := root.Get("openapi_base_path"); ok {
 		if s, ok := v.String(); ok {
@@ -29,7 +29,7 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 	before := n.Errs.Len()
 	doc := openapi.ParseNode(n, opts)
 	if n.Errs.Len() > before || doc == nil {
-		return
+		return nil
 	}
 	var fields *fieldSetBuilder
 	for i := range doc.Operations {
@@ -38,7 +38,7 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 		}
 		op := &doc.Operations[i]
 		ep := &Endpoint{ID: op.ID, Method: op.Method, Path: greedyPath(routePath(op.Path), op.Params), Source: "openapi", Mode: p.Mode,
-			UnknownQuery: unknownQuery, Security: op.Security, declaresParams: true}
+			UnknownQuery: unknownQuery, Security: op.Security, Internal: op.Internal, declaresParams: true}
 		for _, prm := range op.Params {
 			ep.addParam(&Param{Name: prm.Name, In: prm.In, Required: prm.Required, Schema: prm.Schema,
 				Kind: prm.Kind, ItemKind: prm.ItemKind, Style: prm.Style, Explode: prm.Explode})
@@ -70,6 +70,7 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 		}
 		p.addEndpoint(cfg.FromValue(op.At, n.V, n.Errs), ep)
 	}
+	return doc
 }
 
 // routePath is the path an operation is routed by: its template without a

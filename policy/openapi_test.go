@@ -28,7 +28,9 @@ func TestOpenAPIOperationsBecomeEndpoints(t *testing.T) {
 		ids[ep.ID] = ep
 		assert.Equal(t, "openapi", ep.Source)
 	}
-	require.Len(t, ids, 4)
+	require.Len(t, ids, 5)
+	assert.True(t, ids["internal_customers"].Internal, "x-apiwarden-internal")
+	assert.False(t, ids["get_balance"].Internal)
 	tf := ids["transfer_funds"]
 	assert.EqualValues(t, 4096, tf.MaxBodyBytes, "overlay applied")
 	assert.True(t, tf.BodyRequired)

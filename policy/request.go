@@ -50,11 +50,13 @@ type Request struct {
 	// each is reported, so switching to enforce holds no surprise.
 	findings []Decision
 
-	query   []queryPair
-	values  []string
-	scratch []byte
-	viol    []Violation
-	sviol   []schema.Violation
+	query []queryPair
+	// queryParsed: query holds every pair of Match.Query.
+	queryParsed bool
+	values      []string
+	scratch     []byte
+	viol        []Violation
+	sviol       []schema.Violation
 }
 
 // Reset prepares a Request for reuse.
@@ -108,6 +110,7 @@ func (p *Policy) CheckHead(r *Request) Decision {
 	if ep.declaresParams || len(ep.Query) > 0 || ep.UnknownQuery != ActionAllow {
 		var ok bool
 		r.query, ok = parseQuery(query, r.query[:0], in.MaxQueryParams+1)
+		r.queryParsed = ok && len(r.query) <= in.MaxQueryParams
 		switch {
 		case !ok:
 			r.viol = append(r.viol, Violation{In: "query", Keyword: "format", Message: "malformed percent-encoding in the query string"})
@@ -292,4 +295,38 @@ func (p *Policy) CheckBody(r *Request, body []byte) Decision {
 		d.Violations[i] = Violation{In: "body", Pointer: v.Pointer, Keyword: v.Keyword, Message: v.Message}
 	}
 	return d
+}
+
+// PathParam returns the decoded value of the matched endpoint's path
+// parameter name.
+func (r *Request) PathParam(name string) (string, bool) {
+	ep := r.Match.Endpoint
+	if ep == nil {
+		return "", false
+	}
+	for i, prm := range ep.PathParams {
+		if prm.Name == name {
+			return unescape(r.Match.Param(i), false)
+		}
+	}
+	return "", false
+}
+
+// QueryParam returns the first decoded value of query parameter name
+// (false when absent or when the query string is malformed).
+func (r *Request) QueryParam(name string) (string, bool) {
+	if !r.queryParsed {
+		var ok bool
+		r.query, ok = parseQuery(r.Match.Query, r.query[:0], len(r.Match.Query)+1)
+		if !ok {
+			return "", false
+		}
+		r.queryParsed = true
+	}
+	for _, qp := range r.query {
+		if qp.name == name {
+			return qp.value, true
+		}
+	}
+	return "", false
 }

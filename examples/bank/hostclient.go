@@ -1,6 +1,7 @@
 package bank
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/apiwarden/apiwarden/wasmtest"
@@ -13,6 +14,9 @@ type HostClient struct {
 	// SourceAddress is the client address the host reports
 	// (source.address); default 203.0.113.10:40000.
 	SourceAddress string
+	// Upstream answers what the module forwards; nil: the demo upstream
+	// on the real clock (ServeUpstream).
+	Upstream http.Handler
 }
 
 // Do implements Client.
@@ -24,6 +28,9 @@ func (c HostClient) Do(method, path string, headers [][2]string, body string) (i
 	req := &wasmtest.Request{Method: method, Path: path, Authority: "bank.example", Headers: headers,
 		Body: []byte(body), SourceAddress: src}
 	ex, err := c.Host.RoundTrip(req, func(u *wasmtest.UpstreamRequest) *wasmtest.Response {
+		if c.Upstream != nil {
+			return Serve(c.Upstream, u.Method, u.Path, u.Headers, u.Body)
+		}
 		return ServeUpstream(u.Method, u.Path, u.Headers, u.Body)
 	})
 	if err != nil {

@@ -35,14 +35,14 @@ type issuer struct {
 	now func() time.Time
 }
 
-func newIssuer() *issuer {
+func newIssuer(now func() time.Time) *issuer {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		panic(err)
 	}
 	pub, _ := k.PublicKey.Bytes()
 	d := sha256.Sum256(pub)
-	return &issuer{key: k, kid: b64(d[:8]), now: time.Now}
+	return &issuer{key: k, kid: b64(d[:8]), now: now}
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

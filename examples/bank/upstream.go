@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/apiwarden/apiwarden/wasmtest"
 )
@@ -19,7 +20,12 @@ import (
 // the point of putting apiwarden in front of it. It also serves a few routes
 // its OpenAPI document does not describe (shadow endpoints), and compresses
 // responses when the client accepts gzip.
-func Upstream() http.Handler {
+func Upstream() http.Handler { return NewUpstream(time.Now) }
+
+// NewUpstream is Upstream with the clock its identity provider signs
+// tokens with (a replay on a simulated clock issues tokens valid at its
+// time).
+func NewUpstream(now func() time.Time) http.Handler {
 	var transfers atomic.Int64
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/users/{user_id}/accounts", func(w http.ResponseWriter, r *http.Request) {
@@ -71,10 +77,15 @@ func Upstream() http.Handler {
 	})
 	// A demo identity provider: ES256 tokens for user<N> / correct-horse-<N>
 	// (N in 1..100), and their key set.
-	is := newIssuer()
+	is := newIssuer(now)
 	mux.HandleFunc("POST /api/v1/auth", is.login)
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, r, http.StatusOK, is.JWKS())
+	})
+	// The back office's export: in the description, kept internal by the
+	// policy.
+	mux.HandleFunc("GET /api/v1/internal/customers", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, r, http.StatusOK, map[string]any{"customers": Users, "export": "all national ids"})
 	})
 	// Shadow endpoints: served, but in no description of the API.
 	mux.HandleFunc("GET /api/v1/users/{user_id}/cards", func(w http.ResponseWriter, r *http.Request) {
@@ -117,6 +128,11 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 // ServeUpstream answers one request with the demo upstream in-process (for
 // hosts that play exchanges without sockets).
 func ServeUpstream(method, path string, headers [][2]string, body []byte) *wasmtest.Response {
+	return Serve(defaultUpstream, method, path, headers, body)
+}
+
+// Serve answers one request with handler h in-process.
+func Serve(h http.Handler, method, path string, headers [][2]string, body []byte) *wasmtest.Response {
 	r := httptest.NewRequest(method, path, bytes.NewReader(body))
 	for _, h := range headers {
 		if !strings.HasPrefix(h[0], ":") {
@@ -124,7 +140,7 @@ func ServeUpstream(method, path string, headers [][2]string, body []byte) *wasmt
 		}
 	}
 	w := httptest.NewRecorder()
-	defaultUpstream.ServeHTTP(w, r)
+	h.ServeHTTP(w, r)
 	res := &wasmtest.Response{Status: w.Code, Body: w.Body.Bytes()}
 	for k, vs := range w.Header() {
 		for _, v := range vs {
@@ -135,3 +151,16 @@ func ServeUpstream(method, path string, headers [][2]string, body []byte) *wasmt
 }
 
 var defaultUpstream = Upstream()
+
+// Callouts answers the module's HTTP callouts (the remote key set of the
+// example policy, through cluster "upstream") with handler h in-process:
+// a wasmtest.Options.HTTPCallHandler.
+func Callouts(h http.Handler) func(cluster string, req wasmtest.CalloutRequest) (wasmtest.CalloutResponse, error) {
+	return func(cluster string, req wasmtest.CalloutRequest) (wasmtest.CalloutResponse, error) {
+		if cluster != "upstream" {
+			return wasmtest.CalloutResponse{}, fmt.Errorf("bank: no cluster %q", cluster)
+		}
+		res := Serve(h, req.Header(":method"), req.Header(":path"), req.Headers, req.Body)
+		return wasmtest.CalloutResponse{Status: res.Status, Headers: res.Headers, Body: res.Body}, nil
+	}
+}

@@ -162,6 +162,24 @@ type CaptureRule struct {
 	MaxSessions int
 }
 
+// keyParts lists every key and ref of the configuration.
+func (c *Config) keyParts() [][]Part {
+	var out [][]Part
+	for _, r := range c.RateLimits {
+		out = append(out, r.Key)
+	}
+	for _, r := range c.Failures {
+		out = append(out, r.Key)
+	}
+	for _, r := range c.Distinct {
+		out = append(out, r.Key, []Part{r.Ref})
+	}
+	for _, r := range c.Capture {
+		out = append(out, []Part{r.Ref})
+	}
+	return out
+}
+
 // Internal routes are reachable only from CIDRs or with a header the edge
 // sets; elsewhere they answer 404 as if they did not exist.
 type Internal struct {
@@ -178,6 +196,11 @@ type Internal struct {
 
 // Enabled reports whether any internal route is configured.
 func (in *Internal) Enabled() bool { return len(in.Endpoints) > 0 || len(in.Prefixes) > 0 }
+
+// Reachable reports whether internal routes can be reached at all (from
+// cidrs or with the header): the condition for marking OpenAPI
+// operations internal.
+func (in *Internal) Reachable() bool { return len(in.CIDRs) > 0 || in.Header != "" }
 
 // Config is the compiled "abuse" section.
 type Config struct {
@@ -217,7 +240,7 @@ func ParseConfig(n cfg.Node, known func(endpoint string) bool) Config {
 	if !n.Object("mode", "trusted_hops", "headers_on_allow", "cas_retries", "rate_limits", "failures", "distinct", "capture", "internal") {
 		return c
 	}
-	p := parser{known: known, ids: map[string]bool{}}
+	p := parser{known: known, ids: map[string]bool{InternalRule: true}}
 	if v, ok := n.Get("mode"); ok {
 		if s, ok := v.Enum("enforce", "monitor"); ok {
 			c.Mode = Mode(s)

@@ -4,7 +4,7 @@
 // enumeration and scraping: many object references per session, client or
 // principal), objects never given (ids captured from responses, checked on
 // requests) and internal routes (reachable only from CIDRs or with an edge
-// header). See README.md beside this file for the configuration with
+// header). See the repository README ("Abuse controls") for the configuration with
 // examples and the composition with Envoy's rate-limit filters.
 //
 // # Use (the exchange engine)

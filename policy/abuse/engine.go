@@ -396,6 +396,53 @@ func (e *Engine) AdmitInto(r *Result, req *Request, now time.Time) {
 	e.rateHeaders(r, s)
 }
 
+// AdmitRoute decides the internal-route rule alone, reading only the
+// headers and the source. The glue runs it before authentication, so a
+// caller from outside learns nothing about an internal route (a 404, not
+// a 401); Admit evaluates it again, which reads no shared data.
+func (e *Engine) AdmitRoute(r *Result, req *Request) {
+	r.reset()
+	if !e.isInternal(req) {
+		return
+	}
+	s := e.pool.Get().(*scratch)
+	defer e.pool.Put(s)
+	addr, _ := e.clientText(req, s)
+	if e.admitInternal(r, req, addr) {
+		e.stats.refused.Add(1)
+	}
+}
+
+// HeaderNames are the request headers the engine reads (key parts, the
+// forwarded-for chain with trusted hops, the internal header): what the
+// glue keeps of the headers when it decides later, on the body or the
+// response.
+func (e *Engine) HeaderNames() []string {
+	var out []string
+	add := func(name string) {
+		for _, n := range out {
+			if n == name {
+				return
+			}
+		}
+		out = append(out, name)
+	}
+	if e.cfg.TrustedHops > 0 {
+		add("x-forwarded-for")
+	}
+	if e.cfg.Internal.Header != "" {
+		add(e.cfg.Internal.Header)
+	}
+	for _, parts := range e.cfg.keyParts() {
+		for _, pt := range parts {
+			if pt.Kind == PartHeader {
+				add(pt.Name)
+			}
+		}
+	}
+	return out
+}
+
 func (e *Engine) stop(r *Result, err error) bool {
 	if err == nil {
 		return r.Verdict == Block
@@ -424,7 +471,7 @@ func (e *Engine) admitInternal(r *Result, req *Request, addr netip.Addr) bool {
 			}
 		}
 	}
-	r.fire(Event{Kind: KindInternal, Rule: "internal", Reason: ReasonInternalRoute, Verdict: verdictOf(ActionBlock, e.intMode), Mode: e.intMode}, 0)
+	r.fire(Event{Kind: KindInternal, Rule: InternalRule, Reason: ReasonInternalRoute, Verdict: verdictOf(ActionBlock, e.intMode), Mode: e.intMode}, 0)
 	return r.Verdict == Block
 }
 

@@ -67,6 +67,10 @@ const (
 	KindInternal  Kind = "internal"
 )
 
+// InternalRule is the rule id of internal-route refusals (rule ids of the
+// configuration may not take it).
+const InternalRule = "internal"
+
 // Event is the evidence of one rule that fired (or, from Observe, of a
 // lock-out that started). It never holds a raw key, id or header value:
 // Key is the salted hash of the rule's key as 16 hex digits.

@@ -45,6 +45,6 @@
 //	                {"query": "acct", "template": "ACC-{sub}-*", "optional": true}]}}
 //	}
 //
-// README.md in this directory is the reference (reasons, statuses, cache
-// and key-set behaviour).
+// The repository README ("Authentication and authorization") is the
+// reference (reasons, statuses, cache and key-set behaviour).
 package auth

@@ -5,7 +5,7 @@ package auth
 // refusal has its own value; ReasonNone is an accepted request.
 type Reason string
 
-// Reasons. Each is documented in README.md with its status and RFC 6750
+// Reasons. Each is documented in the repository README with its status and RFC 6750
 // error code.
 const (
 	// ReasonNone: accepted.

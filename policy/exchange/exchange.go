@@ -51,6 +51,8 @@ type Exchange struct {
 	seq   sequence.Result
 	dec   [4]policy.Decision
 	rnd   [32]byte
+
+	sec securityState
 }
 
 // State is the request side's state.

@@ -32,7 +32,13 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool, sourceAddress str
 	x.startTrace(h)
 	// Every event names its session (hashed), unknown endpoints included.
 	// (A pointer in the interface: no allocation.)
-	x.sessionHash, _ = x.rt.sessions.Key((*headerGetter)(&r.Headers), sourceAddress)
+	if x.rt.sec.auth != nil {
+		// With authentication a jwt: source is read only once the token
+		// is verified (checkAuth).
+		x.sessionHash, _ = x.rt.sessions.KeyVerified((*headerGetter)(&r.Headers), sourceAddress, nil)
+	} else {
+		x.sessionHash, _ = x.rt.sessions.Key((*headerGetter)(&r.Headers), sourceAddress)
+	}
 
 	d := p.CheckHead(r)
 	if res, ad, ok := p.AdminRequest(r.Method, r.Match.Path, h.Value("authorization")); ok {
@@ -40,6 +46,11 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool, sourceAddress str
 	}
 	if r.Match.Endpoint == nil && d.Reason != policy.ReasonInvalidPath {
 		x.shadow = x.rt.inventory.Learn(r.Method, r.Match.Path)
+	}
+	// An internal route called from outside answers as if it did not
+	// exist, whatever else is wrong with the request.
+	if st, refused := x.runChecks(x.rt.route); refused {
+		return st
 	}
 	if d.Verdict == policy.Block {
 		return x.block(&d)
@@ -62,12 +73,12 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool, sourceAddress str
 			}
 		}
 	}
-	// Checks of the headers alone (none built in yet: authentication and
-	// rate limits belong here), while the headers are readable.
+	// Checks of the headers alone (authentication, abuse controls), while
+	// the headers are readable.
 	if st, refused := x.runChecks(x.rt.head); refused {
 		return st
 	}
-	wantBody := r.HasBody && p.WantsBody(r)
+	wantBody := r.HasBody && (p.WantsBody(r) || x.rt.needsBody(r.Match.Endpoint))
 	switch {
 	case wantBody:
 		x.state = StateBuffering
@@ -164,7 +175,10 @@ func (x *Exchange) checkBody(size int, body BodyReader) Step {
 		return x.block(&d)
 	}
 	x.record(&d)
-	if st, refused := x.runChecks(x.rt.complete); refused {
+	x.sec.body = b
+	st, refused := x.runChecks(x.rt.complete)
+	x.sec.body = nil
+	if refused {
 		return st
 	}
 	return x.finish(Continue)

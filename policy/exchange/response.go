@@ -28,23 +28,27 @@ func (x *Exchange) ResponseHeaders(src HeaderSource, endOfStream bool) Step {
 	if endOfStream {
 		x.resp = RespDone
 	}
+	for _, f := range x.sec.respFields {
+		x.edit(f[0], f[1])
+	}
 	if !p.RewritesResponseHeaders() && x.redactor == nil {
 		st, _ := src.Header(":status")
 		x.status = int(parseLength(st))
 		x.observeHeaders()
-		return x.finish(Continue)
+		return x.watch()
 	}
 	hdrs, err := src.Headers()
-	defer x.observeHeaders()
 	if err != nil {
 		// Without the headers content-length cannot be fixed: leave the
 		// body alone rather than send a rewritten one with a stale length.
 		x.redactor = nil
-		return x.finish(Continue)
+		x.observeHeaders()
+		return x.watch()
 	}
 	h := policy.Headers(hdrs)
 	st, _ := h.Get(":status")
 	x.status = int(parseLength(st))
+	x.observeHeaders()
 	for _, kv := range hdrs {
 		switch remove, replace := p.ResponseHeaders.Action(kv[0]); {
 		case remove:
@@ -54,7 +58,7 @@ func (x *Exchange) ResponseHeaders(src HeaderSource, endOfStream bool) Step {
 		}
 	}
 	if x.redactor == nil || endOfStream {
-		return x.finish(Continue)
+		return x.watch()
 	}
 	x.respType, _ = h.Get("content-type")
 	x.respEncoding, _ = h.Get("content-encoding")
@@ -65,6 +69,24 @@ func (x *Exchange) ResponseHeaders(src HeaderSource, endOfStream bool) Step {
 	x.resp = RespBuffering
 	x.remove("content-length")
 	return x.finish(Continue)
+}
+
+// watch ends the response headers of an answer that is not protected:
+// its body is buffered, unchanged, when an abuse rule reads it.
+func (x *Exchange) watch() Step {
+	if x.sec.watchBody && x.resp == RespPassing {
+		x.resp = RespBuffering
+	}
+	return x.finish(Continue)
+}
+
+// respLimit bounds a buffered response body: the redactor's bound, or
+// for a body only watched, the request body limit.
+func (x *Exchange) respLimit() int {
+	if x.redactor != nil {
+		return x.redactor.MaxBodyBytes()
+	}
+	return int(x.pol().MaxBodyBytes)
 }
 
 // ResponseBody handles a response body chunk (size: the chunk when
@@ -87,9 +109,16 @@ func (x *Exchange) ResponseBody(size int, endOfStream bool, body BodyReader) Ste
 		}
 		return x.finish(Continue)
 	}
-	if size > x.redactor.MaxBodyBytes() {
+	if size > x.respLimit() {
 		// Over the bound: decide now, never after buffering it all.
 		x.respBytes = size
+		if x.sec.watchBody {
+			x.observeAbuse(nil)
+		}
+		if x.redactor == nil {
+			x.resp = RespPassing
+			return x.finish(Continue)
+		}
 		res := x.redactor.OverLimit()
 		return x.protect(nil, &res, RespPassing)
 	}
@@ -111,7 +140,7 @@ func (x *Exchange) ResponseTrailers(body BodyReader) Step {
 
 func (x *Exchange) finishResponse(size int, body BodyReader) Step {
 	if size < 0 {
-		size = x.redactor.MaxBodyBytes() + 1
+		size = x.respLimit() + 1
 	}
 	b, err := body.ReadBody(size)
 	if err != nil {
@@ -119,6 +148,14 @@ func (x *Exchange) finishResponse(size int, body BodyReader) Step {
 		return x.fail("cannot read the response body", err)
 	}
 	x.respBytes = len(b)
+	if x.sec.watchBody {
+		x.observeAbuse(b)
+	}
+	if x.redactor == nil {
+		x.resp = RespDone
+		x.observeBody(x.respBytes)
+		return x.finish(Continue)
+	}
 	x.inc(x.rt.metrics.inspected, uint64(len(b)))
 	out, res := x.redactor.Body(x.body[:0], b, x.respType, x.respEncoding)
 	x.body = out[:0]

@@ -50,9 +50,11 @@ type Runtime struct {
 	// head and complete are the request checks, in order, run on the
 	// headers and once the request is complete (see the package doc for
 	// adding one); observers watch responses.
+	route     []check
 	head      []check
 	complete  []check
 	observers []observer
+	sec       security
 
 	ticks     uint64
 	sweepNext int
@@ -94,6 +96,7 @@ func NewRuntime(c Config) (rt *Runtime, notes []Log, err error) {
 	rt.sizes = make([]redact.SizeEstimator, len(pol.Endpoints)+1)
 	rt.inventory = inventory.New(c.Store, pol.InventoryConfig())
 	rt.known = pol.KnownOps()
+	rt.addSecurity()
 	if pol.SequencesEnabled {
 		rt.sequences = sequence.NewEngine(rt.sessions, pol.Sequences)
 		rt.complete = append(rt.complete, check{name: "session history", run: (*Exchange).checkSequence})
@@ -102,6 +105,10 @@ func NewRuntime(c Config) (rt *Runtime, notes []Log, err error) {
 	rt.observers = append(rt.observers, observer{body: (*Exchange).observeSize, done: (*Exchange).countInventory})
 	notes = append(notes, logf(LevelInfo, "apiwarden: configured %d endpoints, mode %s, unknown endpoints %s, failure mode %s",
 		len(pol.Endpoints), pol.Mode, pol.UnknownEndpoints, pol.FailureMode))
+	if pol.UnenforcedSecurity > 0 {
+		notes = append(notes, logf(LevelInfo, "apiwarden: the OpenAPI document declares security on %d operations and no \"auth\" section enforces it",
+			pol.UnenforcedSecurity))
+	}
 	return rt, notes, nil
 }
 
@@ -114,14 +121,22 @@ func (rt *Runtime) Metrics() []Metric { return rt.metrics.defs }
 // Begin prepares x for a new stream of this VM, reusing its buffers.
 func (rt *Runtime) Begin(x *Exchange) {
 	req, out, text, reply := x.req, x.out, x.text, x.reply
+	sec := x.sec
 	*x = Exchange{rt: rt, req: req, text: text[:0], reply: reply[:0],
-		out: Step{Edits: out.Edits[:0], Logs: out.Logs[:0], Metrics: out.Metrics[:0]}, seq: x.seq}
+		out: Step{Edits: out.Edits[:0], Logs: out.Logs[:0], Metrics: out.Metrics[:0]}, seq: x.seq, sec: sec}
 	x.req.Reset()
+	x.sec.reset()
 }
 
 // Tick publishes this VM's counts to shared data, sweeps a few expired
-// session buckets, and now and then returns a one-line summary.
-func (rt *Runtime) Tick() []Log {
+// session and abuse buckets, starts the key-set fetches that are due, and
+// now and then returns a one-line summary.
+func (rt *Runtime) Tick() TickStep {
+	logs := rt.tickCounts()
+	return TickStep{Logs: rt.tickSecurity(logs), Callouts: rt.dueCallouts()}
+}
+
+func (rt *Runtime) tickCounts() []Log {
 	var logs []Log
 	rt.ticks++
 	if _, err := rt.inventory.Flush(); err != nil {

@@ -1,6 +1,10 @@
 package exchange
 
-import "github.com/apiwarden/apiwarden/policy"
+import (
+	"time"
+
+	"github.com/apiwarden/apiwarden/policy"
+)
 
 // Action is what the host callback returns.
 type Action uint8
@@ -98,3 +102,21 @@ type BodyReader interface {
 
 // Headers is the request header list as the host gives it.
 type Headers = policy.Headers
+
+// TickStep is what a tick asks of the host: log lines, and HTTP callouts
+// to start (remote key-set fetches). Each callout is answered with
+// Runtime.CalloutDone, or Runtime.CalloutFailed when it cannot start or
+// fails.
+type TickStep struct {
+	Logs     []Log
+	Callouts []Callout
+}
+
+// Callout is one HTTP call through an Envoy cluster: proxy_http_call with
+// Headers (":method", ":path", ":authority" included), no body.
+type Callout struct {
+	ID      uint32
+	Cluster string
+	Headers [][2]string
+	Timeout time.Duration
+}

@@ -26,6 +26,12 @@ const (
 	ReasonResponseSchema
 	ReasonResponseSize
 	ReasonResponseUninspected
+	// ReasonForbidden: the caller is known but may not do this (a missing
+	// scope or role, an object that is not theirs, one never given).
+	ReasonForbidden
+	// ReasonNotFound answers an internal route called from outside as if it
+	// did not exist.
+	ReasonNotFound
 	ReasonInternal
 )
 
@@ -56,6 +62,8 @@ var reasons = [...]reasonInfo{
 	ReasonResponseSchema:       {"undeclared-response-fields", "Response carries undeclared fields", 502},
 	ReasonResponseSize:         {"response-size-anomaly", "Unusual response size", 502},
 	ReasonResponseUninspected:  {"response-not-inspected", "Response could not be inspected", 502},
+	ReasonForbidden:            {"forbidden", "Access denied", 403},
+	ReasonNotFound:             {"not-found", "Not found", 404},
 	ReasonInternal:             {"internal-error", "The security filter could not decide", 503},
 }
 
@@ -93,6 +101,9 @@ type Decision struct {
 	// Evidence is a JSON object with rule-specific facts (prior operations
 	// and their ages for a sequence rule), or nil.
 	Evidence []byte
+	// Headers are further fields of the refusal's answer
+	// (WWW-Authenticate, RateLimit-Policy, RateLimit).
+	Headers [][2]string
 }
 
 // Allowed is the zero decision.

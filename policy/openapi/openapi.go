@@ -78,7 +78,14 @@ type Operation struct {
 	// scheme name in each alternative.
 	SecurityScopes []map[string][]string
 	Deprecated     bool
+	// Internal is the InternalExtension: the operation is reachable only
+	// from the sources abuse.internal allows.
+	Internal bool
 }
+
+// InternalExtension marks an operation internal ("x-apiwarden-internal":
+// true).
+const InternalExtension = "x-apiwarden-internal"
 
 // Param is one parameter, its $ref resolved.
 type Param struct {

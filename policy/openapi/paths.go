@@ -126,6 +126,7 @@ func (p *parser) operation(method, tpl string, names []string, n node, common []
 		}
 	}
 	op.Deprecated = n.boolean("deprecated", false)
+	op.Internal = n.boolean(InternalExtension, false)
 
 	params := append([]paramAt(nil), common...)
 	if ps, ok := n.get("parameters"); ok {

@@ -76,8 +76,42 @@ func (s *Sessions) BucketKey(i int) string { return s.cfg.Prefix + "s/" + strcon
 // sources in order; ("", "") when none yields a key. The raw key never
 // leaves the package.
 func (s *Sessions) Key(h Headers, sourceAddress string) (key string, source string) {
+	return s.key(h, sourceAddress, false, nil)
+}
+
+// Claims reads a claim of a VERIFIED token by name.
+type Claims interface {
+	ClaimString(name string) (string, bool)
+}
+
+// KeyVerified is Key for a policy that authenticates: a "jwt:<claim>"
+// source reads the claim from verified (nil: the request has no verified
+// token, and the source gives nothing), never from the unverified token,
+// so a client cannot choose its session by forging one.
+func (s *Sessions) KeyVerified(h Headers, sourceAddress string, verified Claims) (key string, source string) {
+	return s.key(h, sourceAddress, true, verified)
+}
+
+// HasJWTSource reports whether a "jwt:<claim>" source is configured.
+func (s *Sessions) HasJWTSource() bool {
 	for _, k := range s.cfg.From {
-		if raw := k.rawKey(h, sourceAddress, s.cfg.TrustedHops); raw != "" {
+		if k.Kind == SourceJWT {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Sessions) key(h Headers, sourceAddress string, verifiedOnly bool, verified Claims) (string, string) {
+	for _, k := range s.cfg.From {
+		var raw string
+		switch {
+		case k.Kind != SourceJWT || !verifiedOnly:
+			raw = k.rawKey(h, sourceAddress, s.cfg.TrustedHops)
+		case verified != nil:
+			raw, _ = verified.ClaimString(k.Name)
+		}
+		if raw != "" {
 			return s.Hash(raw), k.String()
 		}
 	}
@@ -87,6 +121,10 @@ func (s *Sessions) Key(h Headers, sourceAddress string) (key string, source stri
 // Hash returns the session hash of a raw key: the first 16 bytes of
 // SHA-256(salt || 0x00 || key) as 32 lower-case hex digits.
 func (s *Sessions) Hash(key string) string { return Hash(s.cfg.Salt, key) }
+
+// Salt is the salt session hashes are made with (a secret: never log it);
+// other per-key tables of the proxy hash with it too.
+func (s *Sessions) Salt() string { return s.cfg.Salt }
 
 // Hash is Sessions.Hash with an explicit salt.
 func Hash(salt, key string) string {

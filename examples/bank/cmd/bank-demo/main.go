@@ -53,16 +53,22 @@ func main() {
 	}
 	opts := wasmtest.Options{ModulePath: *module, PluginConfig: cfg, Workers: *workers,
 		PluginName: "apiwarden", RootID: "apiwarden", VMID: "apiwarden"}
+	// One demo upstream answers the API and the module's key-set callouts
+	// (cluster "upstream"); a replay signs its tokens on the replay clock.
+	handler := bank.Upstream()
 	if *replay {
-		opts.Clock = wasmtest.NewClock(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
+		clock := wasmtest.NewClock(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
+		opts.Clock = clock
+		handler = bank.NewUpstream(clock.Now)
 	}
+	opts.HTTPCallHandler = bank.Callouts(handler)
 	host, err := wasmtest.New(context.Background(), opts)
 	if err != nil {
 		log.Fatalf("apiwarden refused to start: %v", err)
 	}
 	defer host.Close(context.Background())
 
-	up := httptest.NewUnstartedServer(bank.Upstream())
+	up := httptest.NewUnstartedServer(handler)
 	ln, err := net.Listen("tcp", *upstreamAddr)
 	if err != nil {
 		log.Fatal(err)
@@ -73,7 +79,11 @@ func main() {
 	upURL, _ := url.Parse(up.URL)
 
 	if *replay {
-		runReplay(host, cfg)
+		// The first tick fetches the key set.
+		if err := host.Advance(time.Second); err != nil {
+			log.Fatal(err)
+		}
+		runReplay(bank.HostClient{Host: host, Upstream: handler}, cfg)
 		return
 	}
 
@@ -116,8 +126,8 @@ func tickAndPrint(host *wasmtest.Host, print bool) {
 	}
 }
 
-func runReplay(host *wasmtest.Host, cfg []byte) {
-	c := bank.HostClient{Host: host}
+func runReplay(c bank.HostClient, cfg []byte) {
+	host := c.Host
 	outs, err := bank.DefaultScenario.Run(c)
 	if err != nil {
 		log.Fatal(err)
@@ -185,9 +195,14 @@ func printLoggedRules(host *wasmtest.Host) {
 }
 
 func printCurls(base string) {
-	fmt.Printf("  passes:  curl -s %s/api/v1/accounts/ACC-1001/balance\n", base)
-	fmt.Printf("  blocked: curl -s -i %s/api/v1/admin/users\n", base)
-	fmt.Printf("  invalid: curl -s -i -X POST -H 'content-type: application/json' -d '{\"from\":\"ACC-1\",\"to\":\"ACC-2\",\"amount\":\"12\"}' %s/api/v1/transferFunds\n\n", base)
+	fmt.Printf("  log in as user1 (password correct-horse-1), keep the token:\n")
+	fmt.Printf("    TOKEN=$(curl -s -X POST -H 'content-type: application/json' -d '{\"username\":\"user1\",\"password\":\"correct-horse-1\"}' %s/api/v1/auth | sed 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/')\n", base)
+	fmt.Printf("  passes:  curl -s -H \"authorization: Bearer $TOKEN\" %s/api/v1/users/1/accounts\n", base)
+	fmt.Printf("  BOLA:    curl -s -i -H \"authorization: Bearer $TOKEN\" %s/api/v1/users/2/accounts    (403 object-not-owned)\n", base)
+	fmt.Printf("  no token: curl -s -i %s/api/v1/users/1/accounts    (401, WWW-Authenticate)\n", base)
+	fmt.Printf("  blocked: curl -s -i %s/api/v1/admin/users    (403 unknown-endpoint)\n", base)
+	fmt.Printf("  internal: curl -s -i %s/api/v1/internal/customers    (404 from outside)\n", base)
+	fmt.Printf("  invalid: curl -s -i -X POST -H \"authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{\"from\":\"ACC-1\",\"to\":\"ACC-2\",\"amount\":\"12\"}' %s/api/v1/transferFunds\n\n", base)
 }
 
 // serveEnvoy serves the bank API through the official Envoy binary: the

@@ -1,0 +1,200 @@
+package exchange
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var testSecret = []byte("0123456789abcdef0123456789abcdef")
+
+// hsToken signs claims (JSON) with HS256 under kid "k1".
+func hsToken(claims string) string {
+	enc := base64.RawURLEncoding
+	si := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT","kid":"k1"}`)) + "." + enc.EncodeToString([]byte(claims))
+	m := hmac.New(sha256.New, testSecret)
+	m.Write([]byte(si))
+	return si + "." + enc.EncodeToString(m.Sum(nil))
+}
+
+// securityConfig is testConfig plus users' accounts, a login endpoint, an
+// internal route, authentication and abuse controls.
+func securityConfig(extra ...string) string {
+	k := base64.RawURLEncoding.EncodeToString(testSecret)
+	return strings.Replace(testConfig(append([]string{`
+  "session": {"from": ["jwt:sub", "header:x-session-id"]},
+  "auth": {
+    "realm": "bank",
+    "providers": [{"name": "bank", "issuer": "https://idp", "audiences": ["bank-api"], "algorithms": ["HS256"],
+                   "jwks": {"keys": [{"kty": "oct", "kid": "k1", "k": "` + k + `"}]},
+                   "claim_headers": {"sub": "x-user-id"}}],
+    "default": [{"bank": []}],
+    "endpoints": {
+      "login": {"requires": []},
+      "internal_stats": {"requires": []},
+      "list_accounts": {"objects": [{"param": "user_id", "claim": "sub"}]},
+      "transfer": {"objects": [{"pointer": "/from", "claim_member": "accounts"}]}
+    }
+  },
+  "abuse": {
+    "rate_limits": [{"id": "per-session", "key": ["session"], "rate": "5/m", "endpoints": ["get_balance"]}],
+    "failures": [{"id": "login-failures", "key": ["body:/username"], "endpoints": ["login"], "on": {"status": [401]},
+                  "max_failures": 3, "window": "15m", "lockout": "1m"}],
+    "internal": {"endpoints": ["internal_stats"], "cidrs": ["10.0.0.0/8"]}
+  }`}, extra...)...), `"endpoints": [`, `"endpoints": [
+    {"id": "list_accounts", "method": "GET", "path": "/users/{user_id}/accounts"},
+    {"id": "login", "method": "POST", "path": "/login", "request": {"content_types": ["application/json"],
+     "body_schema": {"type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}}}},
+    {"id": "internal_stats", "method": "GET", "path": "/internal/stats"},`, 1)
+}
+
+func bearer(claims string) [2]string { return [2]string{"authorization", "Bearer " + hsToken(claims)} }
+
+const user7 = `{"iss":"https://idp","aud":"bank-api","sub":"7","accounts":["ACC-7"],"exp":4102444800}`
+
+func TestAuthenticationInTheExchange(t *testing.T) {
+	rt, _ := newRuntime(t, securityConfig())
+	var x Exchange
+
+	rt.Begin(&x)
+	st := x.RequestHeaders(req("GET", "/balance"), true, "1.2.3.4:5")
+	require.NotNil(t, st.Reply, "no token")
+	assert.Equal(t, 401, st.Reply.Status)
+	assert.Contains(t, st.Reply.Headers, [2]string{"www-authenticate", `Bearer realm="bank"`})
+	assert.Contains(t, string(st.Reply.Body), `"rule":"missing-credentials"`)
+
+	rt.Begin(&x)
+	st = x.RequestHeaders(req("GET", "/balance", bearer(strings.Replace(user7, "4102444800", "1000", 1))), true, "1.2.3.4:5")
+	require.NotNil(t, st.Reply, "expired")
+	assert.Contains(t, st.Reply.Headers, [2]string{"www-authenticate", `Bearer realm="bank", error="invalid_token"`})
+	assert.Contains(t, string(st.Reply.Body), `"rule":"expired"`)
+	assert.NotContains(t, logsText(st), hsToken(user7)[:20], "the token is never logged")
+
+	rt.Begin(&x)
+	st = x.RequestHeaders(req("GET", "/balance", bearer(user7), [2]string{"x-user-id", "1"}), true, "1.2.3.4:5")
+	require.Nil(t, st.Reply, string(logsText(st)))
+	assert.Subset(t, edits(st), []string{"-x-user-id", "x-user-id=7"}, "a client's copy of a claim header never passes")
+
+	// Object level: user 7 reads only user 7's accounts.
+	rt.Begin(&x)
+	st = x.RequestHeaders(req("GET", "/users/7/accounts", bearer(user7)), true, "1.2.3.4:5")
+	assert.Nil(t, st.Reply)
+	rt.Begin(&x)
+	st = x.RequestHeaders(req("GET", "/users/8/accounts", bearer(user7)), true, "1.2.3.4:5")
+	require.NotNil(t, st.Reply)
+	assert.Equal(t, 403, st.Reply.Status)
+	assert.Contains(t, string(st.Reply.Body), `"rule":"object-not-owned"`)
+	assert.Contains(t, logsText(st), `"apiwarden.rule":"object-not-owned"`)
+
+	// A body binding is checked once the body passed.
+	for from, want := range map[string]int{"ACC-7": 0, "ACC-8": 403} {
+		rt.Begin(&x)
+		st = x.RequestHeaders(req("POST", "/transfer", bearer(user7), [2]string{"content-type", "application/json"}), false, "1.2.3.4:5")
+		require.Nil(t, st.Reply)
+		b := fmt.Sprintf(`{"amount":1,"from":%q}`, from)
+		st = x.RequestBody(len(b), true, body{b: b})
+		if want == 0 {
+			assert.Nil(t, st.Reply, from)
+		} else {
+			require.NotNil(t, st.Reply, from)
+			assert.Equal(t, want, st.Reply.Status)
+		}
+	}
+}
+
+func TestVerifiedSessionKey(t *testing.T) {
+	rt, _ := newRuntime(t, securityConfig())
+	var x Exchange
+	// A forged token (bad signature) names no session: the refusal's
+	// event carries the header session, not the forged subject's.
+	forged := hsToken(user7)
+	forged = forged[:len(forged)-4] + "AAAA"
+	rt.Begin(&x)
+	x.RequestHeaders(req("GET", "/balance", [2]string{"authorization", "Bearer " + forged}, [2]string{"x-session-id", "s1"}), true, "1.2.3.4:5")
+	assert.Equal(t, rt.sessions.Hash("s1"), x.sessionHash)
+
+	rt.Begin(&x)
+	x.RequestHeaders(req("GET", "/balance", bearer(user7), [2]string{"x-session-id", "s1"}), true, "1.2.3.4:5")
+	assert.Equal(t, rt.sessions.Hash("7"), x.sessionHash, "the verified subject is the session")
+}
+
+func TestRateLimitInTheExchange(t *testing.T) {
+	rt, _ := newRuntime(t, securityConfig())
+	var x Exchange
+	refused := 0
+	var last Step
+	for i := 0; i < 8; i++ {
+		rt.Begin(&x)
+		st := x.RequestHeaders(req("GET", "/balance", bearer(user7)), true, "1.2.3.4:5")
+		if st.Reply != nil {
+			refused++
+			last = st
+		}
+		x.Done()
+	}
+	assert.Equal(t, 3, refused, "a burst of 5, then refusals")
+	require.NotNil(t, last.Reply)
+	assert.Equal(t, 429, last.Reply.Status)
+	h := map[string]string{}
+	for _, kv := range last.Reply.Headers {
+		h[kv[0]] = kv[1]
+	}
+	assert.NotEmpty(t, h["retry-after"])
+	assert.Equal(t, `"per-session";q=5;w=60`, h["ratelimit-policy"])
+	assert.Contains(t, string(last.Reply.Body), `"rule":"per-session"`)
+}
+
+// TestFailureLimitInTheExchange: 401s from the upstream for one username
+// lock it, whatever address the attempts come from.
+func TestFailureLimitInTheExchange(t *testing.T) {
+	rt, _ := newRuntime(t, securityConfig())
+	var x Exchange
+	login := func(i int, user string, upstream int) *Reply {
+		rt.Begin(&x)
+		st := x.RequestHeaders(req("POST", "/login", [2]string{"content-type", "application/json"}), false, fmt.Sprintf("192.0.2.%d:1", i))
+		require.Nil(t, st.Reply)
+		b := `{"username":"` + user + `"}`
+		st = x.RequestBody(len(b), true, body{b: b})
+		if st.Reply != nil {
+			x.Done()
+			return st.Reply
+		}
+		x.ResponseHeaders(status(upstream), true)
+		x.Done()
+		return nil
+	}
+	for i := 0; i < 3; i++ {
+		assert.Nil(t, login(i, "alice", 401), "attempt %d reaches the upstream", i)
+	}
+	r := login(9, "alice", 401)
+	require.NotNil(t, r, "alice is locked out")
+	assert.Equal(t, 429, r.Status)
+	assert.Contains(t, string(r.Body), `"rule":"login-failures"`)
+	assert.Nil(t, login(10, "bob", 200), "another user is not")
+}
+
+func TestInternalRouteInTheExchange(t *testing.T) {
+	rt, _ := newRuntime(t, securityConfig())
+	var x Exchange
+	rt.Begin(&x)
+	st := x.RequestHeaders(req("GET", "/internal/stats"), true, "203.0.113.9:1")
+	require.NotNil(t, st.Reply)
+	assert.Equal(t, 404, st.Reply.Status)
+	assert.NotContains(t, string(st.Reply.Body), "internal", "the answer does not say why")
+	assert.Contains(t, logsText(st), `"apiwarden.rule":"internal"`)
+
+	rt.Begin(&x)
+	st = x.RequestHeaders(req("GET", "/internal/stats?x=1"), true, "203.0.113.9:1")
+	require.NotNil(t, st.Reply, "a bad request to an internal route is still a 404")
+	assert.Equal(t, 404, st.Reply.Status)
+
+	rt.Begin(&x)
+	st = x.RequestHeaders(req("GET", "/internal/stats"), true, "10.1.2.3:1")
+	assert.Nil(t, st.Reply, "from inside")
+}
