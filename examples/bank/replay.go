@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/apiwarden/apiwarden/policy"
 )
 
 // Client sends one request through the protected API and returns the
@@ -27,8 +29,11 @@ type Outcome struct {
 	Body    []byte
 }
 
-// Blocked reports a refusal by the filter (a problem+json answer).
-func (o Outcome) Blocked() bool { return o.Status >= 400 }
+// Blocked reports a refusal by the filter: apiwarden's problem+json
+// answer (the upstream's own 401 for a wrong password is not one).
+func (o Outcome) Blocked() bool {
+	return o.Status >= 400 && strings.Contains(string(o.Body), `"type":"`+policy.ProblemTypeBase)
+}
 
 // Scenario is the story `make demo` tells. Legitimate banking sessions
 // log in (a real ES256 token from the demo upstream) and use their own
@@ -236,6 +241,9 @@ func Summarize(w io.Writer, outs []Outcome) {
 	for _, o := range outs {
 		if o.Actor == "attacker" {
 			verdict := "allowed"
+			if o.Status >= 400 {
+				verdict = "refused by the upstream"
+			}
 			if o.Blocked() {
 				verdict = "BLOCKED " + ruleOf(o.Body)
 			}

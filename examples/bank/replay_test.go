@@ -154,3 +154,44 @@ func TestSeedScenario(t *testing.T) {
 }
 
 const abuseInternal = "internal"
+
+// TestAbuseLimitsWithoutAuthentication: the abuse controls need no
+// principal. With the example's "auth" section removed the scrapers' ids
+// are nobody's to check, and the distinct counts per session stop them
+// instead: balances beyond 10 distinct accounts, account lists beyond 5
+// distinct users. Legitimate sessions still pass untouched.
+func TestAbuseLimitsWithoutAuthentication(t *testing.T) {
+	cfg, err := os.ReadFile("apiwarden.json")
+	require.NoError(t, err)
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(cfg, &m))
+	delete(m, "auth")
+	cfg, err = json.Marshal(m)
+	require.NoError(t, err)
+	_, client := replayHost(t, cfg, wasmtest.WASIEnvoy133)
+	outs, err := DefaultScenario.Run(client)
+	require.NoError(t, err)
+	attack := map[string][]int{}
+	rules := map[string][]string{}
+	for _, o := range outs {
+		if o.Actor == "legit" {
+			require.Equal(t, 200, o.Status, "legitimate %s %s: %s", o.Session, o.Step, o.Body)
+			continue
+		}
+		attack[o.Step] = append(attack[o.Step], o.Status)
+		rules[o.Step] = append(rules[o.Step], ruleOf(o.Body))
+	}
+	for step, limit := range map[string]int{StepBalanceScrape: 10, StepUserScrape: 5} {
+		got := attack[step]
+		require.NotEmpty(t, got)
+		for i, st := range got {
+			if i < limit {
+				assert.Equal(t, 200, st, "%s #%d is within the limit", step, i+1)
+			} else {
+				assert.Equal(t, 429, st, "%s #%d is beyond it", step, i+1)
+			}
+		}
+	}
+	assert.Equal(t, "(distinct-accounts)", rules[StepBalanceScrape][10])
+	assert.Equal(t, "(distinct-users)", rules[StepUserScrape][5])
+}

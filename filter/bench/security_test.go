@@ -107,7 +107,9 @@ func securityScenarios(tb testing.TB) []*scenario {
 			req.Headers[i][1] = "Bearer " + f.token
 		}
 	}
-	up := func(r *wasmtest.UpstreamRequest) *wasmtest.Response { return bank.Serve(f.up, r.Method, r.Path, r.Headers, r.Body) }
+	up := func(r *wasmtest.UpstreamRequest) *wasmtest.Response {
+		return bank.Serve(f.up, r.Method, r.Path, r.Headers, r.Body)
+	}
 	var out []*scenario
 	for _, s := range []setup{passthrough(), bankNoSequences(tb), bankAuth(tb), bankRateRules(tb, 1), bankRateRules(tb, 3), bankRateRules(tb, 10)} {
 		out = append(out, &scenario{group: "security", setup: s, sessions: sessionIDs(), timed: 0,
@@ -145,6 +147,56 @@ func TestSecurityCasesBehave(t *testing.T) {
 				}
 			}
 			d.do(t, &forged, sc.steps[0].up, 401)
+		})
+	}
+}
+
+// tokensOf logs user 1 in n times: n distinct tokens (ES256 signatures
+// are randomised).
+func tokensOf(tb testing.TB, up http.Handler, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		res := bank.Serve(up, "POST", "/api/v1/auth", [][2]string{{"content-type", "application/json"}},
+			[]byte(`{"username":"user1","password":"correct-horse-1"}`))
+		var tok struct{ Token string }
+		if err := json.Unmarshal(res.Body, &tok); err != nil || tok.Token == "" {
+			tb.Fatalf("login: %d %s", res.Status, res.Body)
+		}
+		out[i] = tok.Token
+	}
+	return out
+}
+
+// BenchmarkTokenVerification: a token seen before (the per-VM cache hit
+// every request of a session after its first gets) against a token seen
+// for the first time (2,048 distinct tokens cycled through a 1,024-entry
+// cache: every request verifies an ES256 signature), through the module.
+func BenchmarkTokenVerification(b *testing.B) {
+	f := securityFixtureFor(b)
+	first := tokensOf(b, f.up, 2048)
+	for _, c := range []struct {
+		name   string
+		s      setup
+		tokens []string
+	}{{"passthrough", passthrough(), []string{f.token}}, {"cached", bankAuth(b), []string{f.token}}, {"first-es256", bankAuth(b), first}} {
+		b.Run(c.name, func(b *testing.B) {
+			sc := securityScenarios(b)[0]
+			req := sc.steps[0].req
+			req.Headers = append([][2]string(nil), req.Headers...)
+			auth := -1
+			for i, h := range req.Headers {
+				if h[0] == "authorization" {
+					auth = i
+				}
+			}
+			d := newDriver(b, c.s)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				req.Headers[auth][1] = "Bearer " + c.tokens[i%len(c.tokens)]
+				d.do(b, &req, sc.steps[0].up, 200)
+				i++
+			}
 		})
 	}
 }

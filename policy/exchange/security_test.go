@@ -198,3 +198,31 @@ func TestInternalRouteInTheExchange(t *testing.T) {
 	st = x.RequestHeaders(req("GET", "/internal/stats"), true, "10.1.2.3:1")
 	assert.Nil(t, st.Reply, "from inside")
 }
+
+// TestInternalRouteThroughPathTricks: the internal-route rule sees the
+// path the router matched, so no spelling of it reaches the route from
+// outside. Each spelling either normalises to the internal route (404) or
+// is refused as a path (400) or matches nothing (403): never forwarded.
+func TestInternalRouteThroughPathTricks(t *testing.T) {
+	rt, _ := newRuntime(t, securityConfig())
+	var x Exchange
+	for _, p := range []string{
+		"/internal/stats", "/internal/stats/", "//internal/stats", "/internal//stats", "/./internal/stats",
+		"/x/../internal/stats", "/internal/./stats", "/%69nternal/stats", "/internal/%73tats",
+		"/internal%2fstats", "/x/%2e%2e/internal/stats", "/INTERNAL/stats", "/internal/stats;x=1",
+		"/internal/stats%00", "/internal/stats?", "/internal/stats#frag",
+	} {
+		rt.Begin(&x)
+		st := x.RequestHeaders(req("GET", p), true, "203.0.113.9:1")
+		require.NotNil(t, st.Reply, "%s is forwarded from outside", p)
+		assert.Contains(t, []int{400, 403, 404}, st.Reply.Status, p)
+		if st.Reply.Status == 404 {
+			continue
+		}
+		// From inside the same spelling is refused too: the refusal is
+		// the path's, not the route's.
+		rt.Begin(&x)
+		in := x.RequestHeaders(req("GET", p), true, "10.1.2.3:1")
+		assert.NotNil(t, in.Reply, "%s: refused from outside (%d) but forwarded from inside", p, st.Reply.Status)
+	}
+}
