@@ -81,7 +81,12 @@ func bankRateRules(tb testing.TB, n int) setup {
 		for i := 0; i < n; i++ {
 			rules = append(rules, map[string]any{"id": fmt.Sprintf("r%d", i), "key": []any{"session"}, "rate": "1000000/1s"})
 		}
-		m["abuse"] = map[string]any{"rate_limits": rules}
+		a, _ := m["abuse"].(map[string]any)
+		if a == nil {
+			a = map[string]any{}
+		}
+		a["rate_limits"] = rules
+		m["abuse"] = a
 	})}
 }
 

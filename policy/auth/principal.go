@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -39,6 +40,11 @@ type Principal struct {
 	ExpiresAt time.Time
 	claims    []byte
 	scopes    []string
+	// strs memoises ClaimStrings: a cached principal serves every request
+	// of its session, and each would parse the same claims again (object
+	// bindings, claim headers, roles).
+	mu   sync.Mutex
+	strs map[string][]string
 }
 
 // Claim returns a claim of the verified payload by name (not a path: a
@@ -58,6 +64,29 @@ func (p *Principal) ClaimString(name string) (string, bool) {
 // ClaimStrings returns a claim that is a string or an array of strings
 // and numbers (other elements are skipped).
 func (p *Principal) ClaimStrings(name string) []string {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if v, ok := p.strs[name]; ok {
+		return v
+	}
+	v := p.claimStrings(name)
+	if p.strs == nil {
+		p.strs = make(map[string][]string, 2)
+	}
+	if len(p.strs) < maxMemoClaims {
+		p.strs[name] = v
+	}
+	return v
+}
+
+// maxMemoClaims bounds the claims memoised per principal (the
+// configuration names a handful).
+const maxMemoClaims = 16
+
+func (p *Principal) claimStrings(name string) []string {
 	r := p.Claim(name)
 	if r.IsArray() {
 		var out []string
