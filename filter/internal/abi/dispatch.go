@@ -12,8 +12,9 @@ type dispatcher struct {
 	plugins map[uint32]types.PluginContext
 	streams map[uint32]types.HttpContext
 	owner   map[uint32]uint32 // stream id -> plugin (root) context id
-	// callouts are the answers awaited, by the host's token.
-	callouts map[uint32]func(numHeaders, bodySize, numTrailers int)
+	// callouts are the answers awaited, by the host's token (unique per
+	// VM, so one table serves every root context).
+	callouts map[uint32]callout
 	active   uint32
 	logf     func(level uint32, msg string)
 }
@@ -23,7 +24,7 @@ func newDispatcher(logf func(level uint32, msg string)) *dispatcher {
 		plugins:  map[uint32]types.PluginContext{},
 		streams:  map[uint32]types.HttpContext{},
 		owner:    map[uint32]uint32{},
-		callouts: map[uint32]func(int, int, int){},
+		callouts: map[uint32]callout{},
 		logf:     logf,
 	}
 }
@@ -133,7 +134,17 @@ func (d *dispatcher) done(id uint32) bool {
 func (d *dispatcher) delete(id uint32) {
 	delete(d.streams, id)
 	delete(d.owner, id)
-	delete(d.plugins, id)
+	if _, ok := d.plugins[id]; ok {
+		delete(d.plugins, id)
+		// Envoy cancels a deleted context's callouts without answering
+		// them: their callbacks would stay in the table forever, holding
+		// the dead plugin context.
+		for token, c := range d.callouts {
+			if c.root == id {
+				delete(d.callouts, token)
+			}
+		}
+	}
 }
 
 func (d *dispatcher) tick(root uint32) {
@@ -143,14 +154,32 @@ func (d *dispatcher) tick(root uint32) {
 	}
 }
 
+type callout struct {
+	root uint32
+	cb   func(numHeaders, bodySize, numTrailers int)
+}
+
+// awaitCallout records the callback of a callout the host accepted. The
+// callout belongs to the root context of whoever dispatched it, a stream's
+// plugin when a stream callback sent it: that is where the host answers.
+func (d *dispatcher) awaitCallout(token uint32, cb func(numHeaders, bodySize, numTrailers int)) {
+	root := d.active
+	if r, ok := d.owner[root]; ok {
+		root = r
+	}
+	d.callouts[token] = callout{root: root, cb: cb}
+}
+
 // calloutResponse runs the callback of callout token once; an answer for
 // a token nobody waits for (answered already, or never ours) is dropped.
+// The entry goes before the callback runs, so a callback that panics is
+// not run again.
 func (d *dispatcher) calloutResponse(root, token uint32, nh, body, nt int) {
-	cb, ok := d.callouts[token]
+	c, ok := d.callouts[token]
 	if !ok {
 		return
 	}
 	delete(d.callouts, token)
 	d.active = root
-	cb(nh, body, nt)
+	c.cb(nh, body, nt)
 }

@@ -25,6 +25,12 @@
 // shared-data getters in the wasip1 build point into it, so callers copy what
 // they keep beyond the callback.
 //
+// HTTP callouts (DispatchHttpCall) report to the root context of the
+// plugin that sent them, through the callback given at dispatch, run once
+// in proxy_on_http_call_response; a failed callout reports no headers and
+// no body. The answer's headers and body are readable only inside that
+// callback, and the body slice, like every other, lives in the arena.
+//
 // Every exported callback recovers from panics as a last resort: it logs one
 // critical line and answers Continue (or false for start-up callbacks), so a
 // bug in a plugin never traps the VM. Plugins apply their own failure policy

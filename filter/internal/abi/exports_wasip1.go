@@ -153,7 +153,8 @@ func onTick(root uint32) {
 
 //go:wasmexport proxy_on_http_call_response
 func onHttpCallResponse(root, token, nh, body, nt uint32) {
-	enter(int(body))
+	// The callback reads the answer's headers and body: room for both.
+	enter(int(nh)*128 + int(body))
 	defer leave("proxy_on_http_call_response", nil, 0)
 	disp.calloutResponse(root, token, int(nh), int(body), int(nt))
 }

@@ -182,7 +182,7 @@ func DispatchHttpCall(cluster string, headers [][2]string, body []byte, trailers
 	if err != nil {
 		return 0, err
 	}
-	disp.callouts[token] = cb
+	disp.awaitCallout(token, cb)
 	return token, nil
 }
 
