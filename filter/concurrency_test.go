@@ -99,3 +99,53 @@ func TestEightVMsShareSessionHistories(t *testing.T) {
 type headerGetter policy.Headers
 
 func (h headerGetter) Get(name string) string { return policy.Headers(h).Value(name) }
+
+// TestEightVMsSpendOneRateBudget: concurrent requests of one key over 8
+// worker VMs spend one shared budget exactly (GCRA, one compare-and-swap
+// per request, no refill within the test): 160 requests against a burst
+// of 50 give exactly 50 answers from the upstream and 110 refusals (429
+// with Retry-After), none lost to contention.
+func TestEightVMsSpendOneRateBudget(t *testing.T) {
+	const (
+		writers   = 16
+		perWriter = 10
+		burst     = 50
+	)
+	cfg := []byte(fmt.Sprintf(`{
+	  "endpoints": [{"id": "op_a", "method": "GET", "path": "/a"}],
+	  "session": {"from": ["header:x-session-id"]},
+	  "abuse": {"rate_limits": [{"id": "one-budget", "key": ["session"], "rate": "%d/1h", "burst": %d}]}
+	}`, burst, burst))
+	host, err := wasmtest.New(context.Background(), wasmtest.Options{Module: builtModule(t), PluginConfig: cfg,
+		Workers: 8, PluginName: "apiwarden", RootID: "apiwarden", VMID: "apiwarden", DisableTrace: true})
+	require.NoError(t, err)
+	defer host.Close(context.Background())
+
+	var mu sync.Mutex
+	status := map[int]int{}
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < perWriter; i++ {
+				ex, err := host.VM((w+i)%8).RoundTrip(&wasmtest.Request{Method: "GET", Path: "/a",
+					Headers: [][2]string{{"x-session-id", "one"}}, SourceAddress: "198.51.100.1:1000"}, nil)
+				if !assert.NoError(t, err) || !assert.NoError(t, ex.Trapped) {
+					return
+				}
+				if ex.Response.Status == 429 {
+					assert.NotEmpty(t, ex.Response.Header("retry-after"))
+				}
+				mu.Lock()
+				status[ex.Response.Status]++
+				mu.Unlock()
+			}
+		}(w)
+	}
+	wg.Wait()
+	assert.Equal(t, map[int]int{200: burst, 429: writers*perWriter - burst}, status)
+	for _, vm := range host.VMs() {
+		require.NoError(t, vm.Failed())
+	}
+}

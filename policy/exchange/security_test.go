@@ -39,7 +39,7 @@ func securityConfig(extra ...string) string {
       "login": {"requires": []},
       "internal_stats": {"requires": []},
       "list_accounts": {"objects": [{"param": "user_id", "claim": "sub"}]},
-      "transfer": {"objects": [{"pointer": "/from", "claim_member": "accounts"}]}
+      "transfer": {"scopes": ["transfer"], "objects": [{"pointer": "/from", "claim_member": "accounts"}]}
     }
   },
   "abuse": {
@@ -56,7 +56,7 @@ func securityConfig(extra ...string) string {
 
 func bearer(claims string) [2]string { return [2]string{"authorization", "Bearer " + hsToken(claims)} }
 
-const user7 = `{"iss":"https://idp","aud":"bank-api","sub":"7","accounts":["ACC-7"],"exp":4102444800}`
+const user7 = `{"iss":"https://idp","aud":"bank-api","sub":"7","accounts":["ACC-7"],"scope":"read transfer","exp":4102444800}`
 
 func TestAuthenticationInTheExchange(t *testing.T) {
 	rt, _ := newRuntime(t, securityConfig())
@@ -106,6 +106,20 @@ func TestAuthenticationInTheExchange(t *testing.T) {
 			assert.Equal(t, want, st.Reply.Status)
 		}
 	}
+}
+
+// TestFunctionLevelScope: a token without the endpoint's scope is refused
+// 403 insufficient_scope, naming the scope.
+func TestFunctionLevelScope(t *testing.T) {
+	rt, _ := newRuntime(t, securityConfig())
+	var x Exchange
+	rt.Begin(&x)
+	st := x.RequestHeaders(req("POST", "/transfer", bearer(strings.Replace(user7, "read transfer", "read", 1)),
+		[2]string{"content-type", "application/json"}), false, "1.2.3.4:5")
+	require.NotNil(t, st.Reply)
+	assert.Equal(t, 403, st.Reply.Status)
+	assert.Contains(t, string(st.Reply.Body), `"rule":"insufficient-scope"`)
+	assert.Contains(t, st.Reply.Headers, [2]string{"www-authenticate", `Bearer realm="bank", error="insufficient_scope", scope="transfer"`})
 }
 
 func TestVerifiedSessionKey(t *testing.T) {
