@@ -1,6 +1,8 @@
 package exchange
 
 import (
+	"time"
+
 	"github.com/apiwarden/apiwarden/policy"
 	"github.com/apiwarden/apiwarden/policy/redact"
 	"github.com/apiwarden/apiwarden/policy/sequence"
@@ -52,6 +54,10 @@ type Exchange struct {
 	dec   [4]policy.Decision
 	rnd   [32]byte
 
+	// clock is the time of the current callback, read once (nowRead).
+	clock   time.Time
+	nowRead bool
+
 	sec securityState
 }
 
@@ -74,6 +80,17 @@ func (x *Exchange) pol() *policy.Policy { return x.rt.pol }
 func (x *Exchange) begin() {
 	x.out = Step{Edits: x.out.Edits[:0], Logs: x.out.Logs[:0], Metrics: x.out.Metrics[:0]}
 	x.text = x.text[:0]
+	x.nowRead = false
+}
+
+// now is the callback's time: the clock is read once per callback, by
+// the first stage that needs it (in wasm each reading is two host calls,
+// wall and monotonic).
+func (x *Exchange) now() time.Time {
+	if !x.nowRead {
+		x.clock, x.nowRead = x.rt.now(), true
+	}
+	return x.clock
 }
 
 func (x *Exchange) finish(a Action) Step {
@@ -85,8 +102,17 @@ func (x *Exchange) edit(name, value string) {
 	x.out.Edits = append(x.out.Edits, Edit{Name: name, Value: value})
 }
 
-func (x *Exchange) remove(name string) {
-	x.out.Edits = append(x.out.Edits, Edit{Name: name, Remove: true})
+func (x *Exchange) remove(name string) { x.removeHeader(name, false) }
+
+// removeHeader removes a header. While the request headers are readable
+// a header the request does not carry needs no host call.
+func (x *Exchange) removeHeader(name string, must bool) {
+	if x.req.Headers != nil {
+		if _, ok := x.req.Headers.Get(name); !ok {
+			return
+		}
+	}
+	x.out.Edits = append(x.out.Edits, Edit{Name: name, Remove: true, Must: must})
 }
 
 func (x *Exchange) logf(l Level, f string, args ...any) {
@@ -129,7 +155,7 @@ func (x *Exchange) problemReply(d *policy.Decision) {
 
 // emit adds one security event line, rate-limited per VM.
 func (x *Exchange) emit(d *policy.Decision, status int) {
-	now := x.rt.now().UnixNano()
+	now := x.now().UnixNano()
 	if !x.rt.events.Take(now) {
 		x.inc(x.rt.metrics.dropped, 1)
 		return

@@ -45,7 +45,7 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool, sourceAddress str
 		return x.serveAdmin(res, &ad)
 	}
 	if r.Match.Endpoint == nil && d.Reason != policy.ReasonInvalidPath {
-		x.shadow = x.rt.inventory.Learn(r.Method, r.Match.Path)
+		x.shadow = x.rt.inventory.LearnAt(r.Method, r.Match.Path, x.now().Unix())
 	}
 	// An internal route called from outside answers as if it did not
 	// exist, whatever else is wrong with the request.

@@ -115,7 +115,7 @@ func (x *Exchange) finding(d *policy.Decision) {
 func (x *Exchange) checkRoute() (policy.Decision, error) {
 	if h := x.rt.pol.Abuse.Internal.Header; h != "" {
 		// The edge's secret is for apiwarden, not the upstream.
-		x.out.Edits = append(x.out.Edits, Edit{Name: h, Remove: true, Must: true})
+		x.removeHeader(h, true)
 	}
 	res := &x.sec.abRes
 	x.rt.sec.abuse.AdmitRoute(res, x.abuseRequest(nil))
@@ -127,11 +127,11 @@ func (x *Exchange) checkRoute() (policy.Decision, error) {
 func (x *Exchange) checkAuth() (policy.Decision, error) {
 	rt := x.rt
 	id := endpointID(x.req.Match.Endpoint)
-	res := rt.sec.auth.Authenticate(id, &auth.Request{Headers: (*headerGetter)(&x.req.Headers), RawQuery: x.req.Match.Query}, rt.now())
+	res := rt.sec.auth.Authenticate(id, &auth.Request{Headers: (*headerGetter)(&x.req.Headers), RawQuery: x.req.Match.Query}, x.now())
 	// The upstream trusts these headers: a client's copies never pass,
 	// and only verified claims are set.
 	for _, h := range res.RemoveHeaders {
-		x.out.Edits = append(x.out.Edits, Edit{Name: h, Remove: true, Must: true})
+		x.removeHeader(h, true)
 	}
 	for _, h := range res.SetHeaders {
 		x.out.Edits = append(x.out.Edits, Edit{Name: h[0], Value: h[1], Must: true})
@@ -218,7 +218,7 @@ func (x *Exchange) checkAbuseBody() (policy.Decision, error) {
 // admit runs the abuse rules on the request.
 func (x *Exchange) admit(body []byte) (policy.Decision, error) {
 	res := &x.sec.abRes
-	x.rt.sec.abuse.AdmitInto(res, x.abuseRequest(body), x.rt.now())
+	x.rt.sec.abuse.AdmitInto(res, x.abuseRequest(body), x.now())
 	// The internal-route rule was reported by checkRoute already.
 	d, err := x.abuseDecision(res, len(x.rt.route) > 0)
 	if err == nil && d.Verdict != policy.Block && len(res.Headers) > 0 {
@@ -303,7 +303,7 @@ func (x *Exchange) observeAbuse(body []byte) {
 	if body != nil {
 		resp.Body = abuse.JSONBytes(body)
 	}
-	res := rt.sec.abuse.Observe(x.abuseRequest(reqBody), &resp, rt.now())
+	res := rt.sec.abuse.Observe(x.abuseRequest(reqBody), &resp, x.now())
 	for i := range res.Events {
 		d := policy.AbuseEventDecision(&res.Events[i])
 		d.Verdict = policy.Log

@@ -240,3 +240,18 @@ func TestInternalRouteThroughPathTricks(t *testing.T) {
 		assert.NotNil(t, in.Reply, "%s: refused from outside (%d) but forwarded from inside", p, st.Reply.Status)
 	}
 }
+
+// TestAbsentHeadersAreNotRemoved: removing a header the request does not
+// carry is a host call for nothing; one it carries is removed.
+func TestAbsentHeadersAreNotRemoved(t *testing.T) {
+	rt, _ := newRuntime(t, securityConfig())
+	var x Exchange
+	rt.Begin(&x)
+	st := x.RequestHeaders(req("GET", "/balance", bearer(user7)), true, "1.2.3.4:5")
+	require.Nil(t, st.Reply)
+	assert.NotContains(t, edits(st), "-x-user-id")
+	assert.Contains(t, edits(st), "x-user-id=7")
+	rt.Begin(&x)
+	st = x.RequestHeaders(req("GET", "/balance", bearer(user7), [2]string{"x-user-id", "8"}), true, "1.2.3.4:5")
+	assert.Contains(t, edits(st), "-x-user-id")
+}

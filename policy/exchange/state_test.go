@@ -64,7 +64,7 @@ func TestTransitions(t *testing.T) {
 			{name: "done", do: done, state: StateClosed, resp: RespPassing, count: "apiwarden.requests.get_balance.allow"},
 		}},
 		{"headers-only response ends on its headers", nil, []call{
-			{name: "req headers", do: reqHeaders(req("GET", "/owner"), true), state: StateForwarded, edits: []string{"traceparent", "-accept-encoding"}},
+			{name: "req headers", do: reqHeaders(req("GET", "/owner", [2]string{"accept-encoding", "gzip"}), true), state: StateForwarded, edits: []string{"traceparent", "-accept-encoding"}},
 			{name: "resp headers", do: respHdrs(status(204), true), state: StateForwarded, resp: RespDone},
 			{name: "done", do: done, state: StateClosed, resp: RespDone, count: "apiwarden.requests.get_owner.allow"},
 		}},

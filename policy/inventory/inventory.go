@@ -140,6 +140,13 @@ func (inv *Inventory) Count(op int, status int) {
 // that shadow endpoint and returns the template. Only the template is
 // kept, never the path. A repeated template costs no allocation.
 func (inv *Inventory) Learn(method, path string) string {
+	return inv.LearnAt(method, path, inv.now().Unix())
+}
+
+// LearnAt is Learn at now (Unix seconds): the caller's clock reading, so
+// one request reads the clock once (in wasm every reading is two host
+// calls).
+func (inv *Inventory) LearnAt(method, path string, now int64) string {
 	method = Method(method)
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
@@ -151,7 +158,6 @@ func (inv *Inventory) Learn(method, path string) string {
 		return string(inv.buf[len(method)+1:])
 	}
 	e.hits++
-	now := inv.now().Unix()
 	if e.first == 0 || now < e.first {
 		e.first = now
 	}
