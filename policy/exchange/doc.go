@@ -30,21 +30,25 @@
 //
 // # Adding a stage
 //
-// Request checks are two ordered lists built in NewRuntime from the
-// policy: Runtime.head runs on the request headers (after the positive
-// model's own header checks, while the headers are readable; empty
-// today) and Runtime.complete once the whole request passed (the sequence
-// rules: on the headers when no body is checked, else after the body). A
-// check is a name and a func(*Exchange) (policy.Decision,
-// error). It may report non-blocking findings itself (x.record); the
-// first blocking decision of the list refuses the request (a
-// problem+json reply, counted and logged); an error is a failure and
-// failure_mode decides. To add authentication or a rate limit, add its
+// Request checks are three ordered lists built in NewRuntime from the
+// policy: Runtime.route runs on the request headers before the positive
+// model's own refusal can answer (the internal-route rule: an outsider
+// gets the same 404 whatever else is wrong), Runtime.head after the
+// positive model's header checks, while the headers are readable
+// (authentication, object bindings on path and query, abuse rules), and
+// Runtime.complete once the whole request passed (object bindings and
+// abuse rules that read the body, then the sequence rules: on the headers
+// when no body is checked, else after the body). A check is a name and a
+// func(*Exchange) (policy.Decision, error). It may report non-blocking
+// findings itself (x.finding); the first blocking decision of the list
+// refuses the request (a problem+json reply, counted and logged); an
+// error is a failure and failure_mode decides. To add one, add its
 // package under policy/, compile its configuration into the Policy, and
-// append a check in NewRuntime where it belongs in the order:
-// authentication and rate limits to Runtime.head (they need the headers,
-// and must refuse before the sequence check records a step). Response observers (Runtime.observers) see the upstream's status
+// append a check in NewRuntime where it belongs in the order
+// (security.go wires authentication and abuse controls this way).
+// Response observers (Runtime.observers) see the upstream's status
 // (headers), a complete body's size (body) and the end of the exchange
-// (done); the session step recorder, the size model and the inventory are
-// observers.
+// (done); the abuse counters, the session step recorder, the size model
+// and the inventory are observers. Every stage reads the time with x.now:
+// the clock is read once per callback.
 package exchange
