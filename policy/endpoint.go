@@ -74,6 +74,10 @@ type Param struct {
 	// "boolean", "array", "object" or ""), ItemKind the array items' type:
 	// they decide how a text value is turned into JSON for validation.
 	Kind, ItemKind string
+	// PropKinds type the members of an object parameter sent as
+	// deepObject ("filter[since]=2"); an undeclared member is typed by its
+	// spelling.
+	PropKinds map[string]string
 	// Style and Explode follow OpenAPI (form/simple/spaceDelimited/
 	// pipeDelimited/deepObject).
 	Style   string

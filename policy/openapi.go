@@ -41,7 +41,7 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 			UnknownQuery: unknownQuery, Security: op.Security, Internal: op.Internal, declaresParams: true}
 		for _, prm := range op.Params {
 			ep.addParam(&Param{Name: prm.Name, In: prm.In, Required: prm.Required, Schema: prm.Schema,
-				Kind: prm.Kind, ItemKind: prm.ItemKind, Style: prm.Style, Explode: prm.Explode})
+				Kind: prm.Kind, ItemKind: prm.ItemKind, PropKinds: prm.PropKinds, Style: prm.Style, Explode: prm.Explode})
 		}
 		if op.Body != nil {
 			ep.DeclaresBody = true

@@ -118,6 +118,10 @@ func (p *Policy) CheckHead(r *Request) Decision {
 			r.viol = append(r.viol, Violation{In: "query", Keyword: "limit", Message: "more than " + strconv.Itoa(in.MaxQueryParams) + " query parameters (request.max_query_params)"})
 		default:
 			for _, prm := range ep.Query {
+				if prm.Style == "deepObject" {
+					r.viol, r.scratch = checkDeepObject(in, prm, r.query, r.scratch, r.sviol, r.viol)
+					continue
+				}
 				r.values = r.values[:0]
 				for _, qp := range r.query {
 					if qp.name == prm.Name {
@@ -201,6 +205,9 @@ next:
 	for _, qp := range q {
 		for _, prm := range ep.Query {
 			if prm.Name == qp.name {
+				continue next
+			}
+			if _, ok := deepObjectKey(prm, qp.name); ok {
 				continue next
 			}
 		}

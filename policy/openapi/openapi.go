@@ -111,6 +111,9 @@ type Param struct {
 	// "boolean", "array", "object" or "") and ItemKind the type of its
 	// array items, following $refs.
 	Kind, ItemKind string
+	// PropKinds are the primary types of an object schema's properties
+	// (Kind "object"), for values serialised as deepObject.
+	PropKinds map[string]string
 	// Greedy is the x-apiwarden-greedy extension of a path parameter: its
 	// value may span segments ('/' included); it must be the template's
 	// last segment, whole ("/repos/{owner}/{repo}/contents/{path}").

@@ -351,6 +351,9 @@ func (p *parser) param(n node) *paramEntry {
 	}
 	if prm.SchemaPointer != "" && prm.ContentType == "" {
 		prm.Kind, prm.ItemKind = p.kinds(prm.SchemaPointer)
+		if prm.Kind == "object" {
+			prm.PropKinds = p.propKinds(prm.SchemaPointer)
+		}
 	}
 	e.ok = p.errs.Len() == before && prm.Name != "" && prm.In != ""
 	return e

@@ -148,6 +148,30 @@ func (p *parser) kinds(ptr string) (kind, itemKind string) {
 	return kind, itemKind
 }
 
+// propKinds maps each declared property of an object schema (its own
+// and its allOf members') to its primary type, for parameters serialised
+// as objects (style deepObject).
+func (p *parser) propKinds(ptr string) map[string]string {
+	out := map[string]string{}
+	var walk func(s *fastjson.Value, depth int)
+	walk = func(s *fastjson.Value, depth int) {
+		if s == nil || s.Type() != fastjson.TypeObject || depth > 8 {
+			return
+		}
+		if props := s.Get("properties"); props != nil && props.Type() == fastjson.TypeObject {
+			o, _ := props.Object()
+			o.Visit(func(k []byte, v *fastjson.Value) {
+				out[string(k)] = primaryType(p, p.follow(v, depth+1), depth+1)
+			})
+		}
+		for _, sub := range s.GetArray("allOf") {
+			walk(p.follow(sub, depth+1), depth+1)
+		}
+	}
+	walk(p.schemaValue(ptr, 0), 0)
+	return out
+}
+
 func (p *parser) schemaValue(ptr string, depth int) *fastjson.Value {
 	n, ok := p.at(ptr)
 	if !ok {

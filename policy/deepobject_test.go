@@ -1,0 +1,56 @@
+package policy
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// deepObjectPolicy has one operation with a required deepObject filter
+// (GitHub and Stripe send such parameters: "filter[state]=open").
+func deepObjectPolicy(t *testing.T) *Policy {
+	t.Helper()
+	p, err := Compile([]byte(`{"unknown_endpoints":"block","request":{"unknown_query":"block"},"openapi_base_path":"/","openapi":{
+	  "openapi":"3.0.3","info":{"title":"t","version":"1"},
+	  "components":{"schemas":{"Since":{"type":"integer","minimum":0}}},
+	  "paths":{"/items":{"get":{"operationId":"list_items","parameters":[
+	    {"name":"filter","in":"query","required":true,"style":"deepObject","explode":true,
+	     "schema":{"type":"object","additionalProperties":false,
+	               "properties":{"state":{"type":"string","enum":["open","closed"]},"since":{"$ref":"#/components/schemas/Since"},
+	                             "draft":{"type":"boolean"}}}},
+	    {"name":"page","in":"query","schema":{"type":"integer"}}],
+	    "responses":{"200":{"description":"ok"}}}}}}}`))
+	require.NoError(t, err)
+	return p
+}
+
+func TestDeepObjectQueryParameters(t *testing.T) {
+	p := deepObjectPolicy(t)
+	for _, c := range []struct {
+		target  string
+		reason  Reason
+		pointer string
+	}{
+		{"/items?filter[state]=open&filter[since]=2", ReasonNone, ""},
+		{"/items?filter%5Bstate%5D=closed&page=3", ReasonNone, ""},
+		{"/items?filter[draft]=true", ReasonNone, ""},
+		{"/items?filter[since]=abc", ReasonInvalidParameter, "/since"},
+		{"/items?filter[since]=1e0", ReasonInvalidParameter, "/since"},
+		{"/items?filter[since]=-1", ReasonInvalidParameter, "/since"},
+		{"/items?filter[state]=frozen", ReasonInvalidParameter, "/state"},
+		{"/items?filter[other]=1", ReasonInvalidParameter, ""},
+		{"/items?page=1", ReasonInvalidParameter, ""},
+		{"/items?filter[state]=open&filter[state]=closed", ReasonInvalidParameter, ""},
+		{"/items?filter[a][b]=1", ReasonInvalidParameter, ""},
+		{"/items?filter[]=1", ReasonInvalidParameter, ""},
+		{"/items?filter[state]=open&debug=1", ReasonUnknownParameter, ""},
+	} {
+		_, d := head(p, "GET", c.target)
+		assert.Equal(t, c.reason, d.Reason, c.target)
+		if c.pointer != "" && assert.NotEmpty(t, d.Violations, c.target) {
+			assert.Equal(t, c.pointer, d.Violations[0].Pointer, c.target)
+			assert.Equal(t, "filter", d.Violations[0].Name, c.target)
+		}
+	}
+}
