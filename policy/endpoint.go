@@ -3,6 +3,7 @@ package policy
 import (
 	"strings"
 
+	"github.com/apiwarden/apiwarden/policy/openapi"
 	"github.com/apiwarden/apiwarden/policy/redact"
 	"github.com/apiwarden/apiwarden/policy/schema"
 )
@@ -62,6 +63,11 @@ type Body struct {
 	MediaType string // lower-case, without parameters
 	Schema    *schema.Schema
 	JSON      bool
+	// Form is set for an application/x-www-form-urlencoded body with a
+	// schema: its fields are read into a JSON object, typed and
+	// serialised as Fields say, and validated.
+	Form   bool
+	Fields map[string]openapi.FormField
 }
 
 // Param is one declared parameter.

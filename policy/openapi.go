@@ -47,7 +47,8 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 			ep.DeclaresBody = true
 			ep.BodyRequired = op.Body.Required
 			for _, mt := range op.Body.Content {
-				ep.Bodies = append(ep.Bodies, &Body{MediaType: joinMediaType(mt.Type, mt.Params), Schema: mt.Schema, JSON: isJSONMediaType(mt.Type)})
+				ep.Bodies = append(ep.Bodies, &Body{MediaType: joinMediaType(mt.Type, mt.Params), Schema: mt.Schema, JSON: isJSONMediaType(mt.Type),
+					Form: mt.Type == openapi.FormMediaType && mt.Schema != nil, Fields: mt.Fields})
 			}
 		}
 		for _, r := range op.Responses {

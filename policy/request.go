@@ -3,6 +3,7 @@ package policy
 import (
 	"strconv"
 
+	"github.com/apiwarden/apiwarden/policy/openapi"
 	"github.com/apiwarden/apiwarden/policy/schema"
 	"github.com/tidwall/gjson"
 )
@@ -51,6 +52,7 @@ type Request struct {
 	findings []Decision
 
 	query []queryPair
+	form  []queryPair
 	// queryParsed: query holds every pair of Match.Query.
 	queryParsed bool
 	values      []string
@@ -61,7 +63,7 @@ type Request struct {
 
 // Reset prepares a Request for reuse.
 func (r *Request) Reset() {
-	*r = Request{query: r.query[:0], values: r.values[:0], scratch: r.scratch[:0], viol: r.viol[:0], sviol: r.sviol[:0],
+	*r = Request{query: r.query[:0], form: r.form[:0], values: r.values[:0], scratch: r.scratch[:0], viol: r.viol[:0], sviol: r.sviol[:0],
 		findings: r.findings[:0], ContentLength: -1, Edits: Edits{Remove: r.Edits.Remove[:0]}}
 	if r.sviol == nil {
 		r.sviol = make([]schema.Violation, 0, 4)
@@ -250,6 +252,9 @@ func (p *Policy) WantsBody(r *Request) bool {
 		return false
 	}
 	b, ok := ep.bodyFor(r.ContentType)
+	if ok && b != nil && b.Form && mediaType(r.ContentType) == openapi.FormMediaType {
+		return true
+	}
 	return ok && b != nil && isJSONMediaType(mediaType(r.ContentType)) && (b.Schema != nil || b.JSON)
 }
 
@@ -264,9 +269,10 @@ func (p *Policy) CheckBody(r *Request, body []byte) Decision {
 		return p.BodyTooLarge(r)
 	}
 	b, ok := ep.bodyFor(r.ContentType)
-	if !ok || b == nil || !isJSONMediaType(mediaType(r.ContentType)) {
-		// Only JSON bodies are validated; a form or binary body of an
-		// accepted type passes (its size is still enforced).
+	form := ok && b != nil && b.Form && mediaType(r.ContentType) == openapi.FormMediaType
+	if !form && (!ok || b == nil || !isJSONMediaType(mediaType(r.ContentType))) {
+		// JSON and form bodies are validated; a multipart or binary body
+		// of an accepted type passes (its size is still enforced).
 		return Allowed
 	}
 	if len(body) == 0 {
@@ -276,6 +282,9 @@ func (p *Policy) CheckBody(r *Request, body []byte) Decision {
 			return d
 		}
 		return Allowed
+	}
+	if form {
+		return p.checkForm(r, ep, b, body)
 	}
 	if !gjson.ValidBytes(body) {
 		return decide(ReasonInvalidJSON, "", ActionBlock, ep.Mode, "the body is not valid JSON")

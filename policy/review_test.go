@@ -75,6 +75,8 @@ func TestBodySchemaNeedsAJSONMediaType(t *testing.T) {
 	assert.Equal(t, ReasonSchema, p.CheckBody(r, []byte(`{}`)).Reason, "a JSON body matched by a wildcard is validated")
 }
 
+// TestFormBodiesAreNotValidatedAsJSON: a form body is read as a form
+// (never refused as invalid JSON), and validated as one.
 func TestFormBodiesAreNotValidatedAsJSON(t *testing.T) {
 	p, err := Compile([]byte(`{"openapi":{"openapi":"3.0.3","info":{"title":"x","version":"1"},"paths":{"/login":{"post":{
 	  "requestBody":{"content":{"application/x-www-form-urlencoded":{"schema":{"type":"object","properties":{"user":{"type":"string"}}}}}},
@@ -85,8 +87,9 @@ func TestFormBodiesAreNotValidatedAsJSON(t *testing.T) {
 	r.Method, r.Target, r.HasBody = "POST", "/login", true
 	r.Headers = Headers{{"content-type", "application/x-www-form-urlencoded"}}
 	require.True(t, p.CheckHead(r).IsAllow())
-	assert.False(t, p.WantsBody(r))
+	assert.True(t, p.WantsBody(r))
 	assert.True(t, p.CheckBody(r, []byte("user=alice")).IsAllow())
+	assert.Equal(t, ReasonSchema, p.CheckBody(r, []byte("user=alice&user=bob")).Reason, "a single-valued field given twice")
 }
 
 func TestMonitorModeReportsEveryFinding(t *testing.T) {

@@ -144,6 +144,24 @@ type MediaType struct {
 	// Options.SkipSchemas is set). Operations that share a schema share
 	// the compiled value.
 	Schema *schema.Schema
+	// Fields describe the properties of a form body
+	// (application/x-www-form-urlencoded with an object schema): how each
+	// is typed and, from the encoding object, serialised.
+	Fields map[string]FormField
+}
+
+// FormMediaType is the form body media type whose fields are validated.
+const FormMediaType = "application/x-www-form-urlencoded"
+
+// FormField is one property of a form body.
+type FormField struct {
+	// Kind and ItemKind are the property's primary type and, for an
+	// array, its items' type.
+	Kind, ItemKind string
+	// Delimiter splits an array sent as one value (encoding style form
+	// with explode false: ",", spaceDelimited: " ", pipeDelimited: "|");
+	// "" for the default, one key=value pair per item.
+	Delimiter string
 }
 
 // Response is the declared response for one status key.

@@ -416,8 +416,13 @@ func (p *parser) content(n node) []MediaType {
 			if sc, ok := v.get("schema"); ok {
 				m.SchemaPointer = p.schemaAt(sc)
 			}
-			if enc, ok := v.get("encoding"); ok && !enc.isObject() {
+			enc, hasEnc := v.get("encoding")
+			if hasEnc && !enc.isObject() {
 				enc.Errorf("want an object, got %s", enc.Kind())
+				hasEnc = false
+			}
+			if mt == FormMediaType && m.SchemaPointer != "" {
+				m.Fields = p.formFields(m.SchemaPointer, enc, hasEnc)
 			}
 		}
 		out = append(out, m)

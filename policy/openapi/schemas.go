@@ -172,6 +172,60 @@ func (p *parser) propKinds(ptr string) map[string]string {
 	return out
 }
 
+// formFields types the properties of a form body's object schema and
+// reads their serialisation from the encoding object (style form,
+// spaceDelimited or pipeDelimited; explode, true by default for form).
+func (p *parser) formFields(ptr string, enc node, hasEnc bool) map[string]FormField {
+	out := map[string]FormField{}
+	s := p.schemaValue(ptr, 0)
+	var walk func(s *fastjson.Value, depth int)
+	walk = func(s *fastjson.Value, depth int) {
+		if s == nil || s.Type() != fastjson.TypeObject || depth > 8 {
+			return
+		}
+		if props := s.Get("properties"); props != nil && props.Type() == fastjson.TypeObject {
+			o, _ := props.Object()
+			o.Visit(func(k []byte, v *fastjson.Value) {
+				ps := p.follow(v, depth+1)
+				f := FormField{Kind: primaryType(p, ps, depth+1)}
+				if f.Kind == "array" && ps != nil {
+					f.ItemKind = primaryType(p, p.follow(ps.Get("items"), depth+1), depth+1)
+				}
+				out[string(k)] = f
+			})
+		}
+		for _, sub := range s.GetArray("allOf") {
+			walk(p.follow(sub, depth+1), depth+1)
+		}
+	}
+	walk(s, 0)
+	if !hasEnc {
+		return out
+	}
+	enc.members(func(name string, e node) {
+		if !e.isObject() {
+			return
+		}
+		f, ok := out[name]
+		if !ok {
+			return
+		}
+		style, _ := e.str("style")
+		switch style {
+		case "spaceDelimited":
+			f.Delimiter = " "
+		case "pipeDelimited":
+			f.Delimiter = "|"
+		case "", "form":
+			if !e.boolean("explode", true) {
+				f.Delimiter = ","
+			}
+		}
+		out[name] = f
+	})
+	return out
+}
+
 func (p *parser) schemaValue(ptr string, depth int) *fastjson.Value {
 	n, ok := p.at(ptr)
 	if !ok {
