@@ -116,21 +116,7 @@ func TestGitHubGeneratedParametersPass(t *testing.T) {
 	require.NoError(t, err)
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(raw, &doc))
-	resolve := func(v any) map[string]any {
-		for i := 0; i < 8; i++ {
-			m, _ := v.(map[string]any)
-			ref, ok := m["$ref"].(string)
-			if !ok {
-				return m
-			}
-			var cur any = doc
-			for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
-				cur = cur.(map[string]any)[strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")]
-			}
-			v = cur
-		}
-		return nil
-	}
+	resolve := refResolver(doc)
 	var refused []string
 	ops := 0
 	paths := doc["paths"].(map[string]any)
@@ -233,4 +219,23 @@ func scalarText(v any) (string, bool) {
 		return strconv.FormatBool(x), true
 	}
 	return "", false
+}
+
+// refResolver follows local $refs of a decoded document (up to 8 hops).
+func refResolver(doc map[string]any) func(any) map[string]any {
+	return func(v any) map[string]any {
+		for i := 0; i < 8; i++ {
+			m, _ := v.(map[string]any)
+			ref, ok := m["$ref"].(string)
+			if !ok {
+				return m
+			}
+			var cur any = doc
+			for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+				cur = cur.(map[string]any)[strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")]
+			}
+			v = cur
+		}
+		return nil
+	}
 }
