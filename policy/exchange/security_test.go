@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
@@ -254,4 +255,37 @@ func TestAbsentHeadersAreNotRemoved(t *testing.T) {
 	rt.Begin(&x)
 	st = x.RequestHeaders(req("GET", "/balance", bearer(user7), [2]string{"x-user-id", "8"}), true, "1.2.3.4:5")
 	assert.Contains(t, edits(st), "-x-user-id")
+}
+
+// TestAPIKeyClientIsTheAbuseKey: an API key authenticates a partner
+// (only its digest is configured), and its client id keys a rate limit:
+// two partners have two budgets, an unknown key is refused 401.
+func TestAPIKeyClientIsTheAbuseKey(t *testing.T) {
+	cfg := `{"unknown_endpoints": "block",
+	  "endpoints": [{"id": "get_balance", "method": "GET", "path": "/balance"}],
+	  "auth": {"api_keys": [{"name": "partner", "header": "x-api-key", "keys": {
+	      "e3a9ab3072756cb2b404980ba837bec9a0931d8b35ae3b406e5f0246d4cf7033": "partner-a",
+	      "` + sha256Hex("partner-key-b-0123456789") + `": "partner-b"}}],
+	    "default": [{"partner": []}]},
+	  "abuse": {"rate_limits": [{"id": "per-partner", "key": ["client_id"], "rate": "2/1h"}]}}`
+	rt, _ := newRuntime(t, cfg)
+	var x Exchange
+	call := func(key string) int {
+		rt.Begin(&x)
+		st := x.RequestHeaders(req("GET", "/balance", [2]string{"x-api-key", key}), true, "1.2.3.4:5")
+		x.Done()
+		if st.Reply != nil {
+			return st.Reply.Status
+		}
+		return 200
+	}
+	assert.Equal(t, []int{200, 200, 429}, []int{call("partner-key-0123456789"), call("partner-key-0123456789"), call("partner-key-0123456789")})
+	assert.Equal(t, 200, call("partner-key-b-0123456789"), "another client, another budget")
+	assert.Equal(t, 401, call("not-a-key"))
+	assert.Equal(t, 401, call(""))
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
