@@ -63,11 +63,21 @@ type Body struct {
 	MediaType string // lower-case, without parameters
 	Schema    *schema.Schema
 	JSON      bool
-	// Form is set for an application/x-www-form-urlencoded body with a
-	// schema: its fields are read into a JSON object, typed and
-	// serialised as Fields say, and validated.
-	Form   bool
-	Fields map[string]openapi.FormField
+	// Form is set for an application/x-www-form-urlencoded or (with
+	// Multipart) a multipart/form-data body with a schema: its fields are
+	// read into a JSON object, typed and serialised as Fields say, and
+	// validated.
+	Form, Multipart bool
+	Fields          map[string]openapi.FormField
+}
+
+// formBody reports whether content type ct selects b as a form body.
+func (b *Body) formBody(ct string) bool {
+	if b == nil || !b.Form {
+		return false
+	}
+	mt := mediaType(ct)
+	return mt == openapi.FormMediaType || (b.Multipart && mt == MultipartMediaType)
 }
 
 // Param is one declared parameter.

@@ -8,8 +8,9 @@ import (
 	"github.com/apiwarden/apiwarden/policy/schema"
 )
 
-// checkForm validates an application/x-www-form-urlencoded body: its
-// fields become a JSON object, each typed by its property's schema type
+// checkForm validates a form body (application/x-www-form-urlencoded,
+// or multipart/form-data: see parseMultipart): its fields become a JSON
+// object, each typed by its property's schema type
 // (canonical spellings only, as for parameters: on the wire they are
 // strings backends parse with integer and boolean parsers), arrays from
 // repeated fields or, when the encoding object says so, one delimited
@@ -18,20 +19,36 @@ import (
 // which copy they keep.
 func (p *Policy) checkForm(r *Request, ep *Endpoint, b *Body, body []byte) Decision {
 	in := &p.Integrity
-	refuse := func(v Violation) Decision {
-		d := decide(ReasonSchema, "", ActionBlock, ep.Mode, "the body does not match the endpoint's schema")
-		v.In = "body"
-		d.Violations = []Violation{v}
-		return d
+	var pairs []queryPair
+	ok, msg := true, ""
+	if b.Multipart {
+		pairs, msg = parseMultipart(r.ContentType, body, in.MaxQueryParams+1, r.form[:0])
+		ok = msg == ""
+	} else {
+		pairs, ok = parseQuery(string(body), r.form[:0], in.MaxQueryParams+1)
+		msg = "malformed percent-encoding in the form body"
 	}
-	pairs, ok := parseQuery(string(body), r.form[:0], in.MaxQueryParams+1)
 	r.form = pairs[:0]
 	switch {
 	case !ok:
-		return refuse(Violation{Keyword: "format", Message: "malformed percent-encoding in the form body"})
+		return refuseForm(ep, Violation{Keyword: "format", Message: msg})
 	case len(pairs) > in.MaxQueryParams:
-		return refuse(Violation{Keyword: "limit", Message: "more than " + strconv.Itoa(in.MaxQueryParams) + " form fields (request.max_query_params)"})
+		return refuseForm(ep, Violation{Keyword: "limit", Message: "more than " + strconv.Itoa(in.MaxQueryParams) + " form fields (request.max_query_params)"})
 	}
+	return p.checkFields(r, ep, b, pairs)
+}
+
+func refuseForm(ep *Endpoint, v Violation) Decision {
+	d := decide(ReasonSchema, "", ActionBlock, ep.Mode, "the body does not match the endpoint's schema")
+	v.In = "body"
+	d.Violations = []Violation{v}
+	return d
+}
+
+// checkFields validates the fields of a form body.
+func (p *Policy) checkFields(r *Request, ep *Endpoint, b *Body, pairs []queryPair) Decision {
+	in := &p.Integrity
+	refuse := func(v Violation) Decision { return refuseForm(ep, v) }
 	js := append(r.scratch[:0], '{')
 	n := 0
 next:

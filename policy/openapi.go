@@ -48,7 +48,8 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 			ep.BodyRequired = op.Body.Required
 			for _, mt := range op.Body.Content {
 				ep.Bodies = append(ep.Bodies, &Body{MediaType: joinMediaType(mt.Type, mt.Params), Schema: mt.Schema, JSON: isJSONMediaType(mt.Type),
-					Form: mt.Type == openapi.FormMediaType && mt.Schema != nil, Fields: mt.Fields})
+					Form:      (mt.Type == openapi.FormMediaType || mt.Type == MultipartMediaType) && mt.Schema != nil,
+					Multipart: mt.Type == MultipartMediaType, Fields: mt.Fields})
 			}
 		}
 		for _, r := range op.Responses {

@@ -3,7 +3,6 @@ package policy
 import (
 	"strconv"
 
-	"github.com/apiwarden/apiwarden/policy/openapi"
 	"github.com/apiwarden/apiwarden/policy/schema"
 	"github.com/tidwall/gjson"
 )
@@ -252,7 +251,7 @@ func (p *Policy) WantsBody(r *Request) bool {
 		return false
 	}
 	b, ok := ep.bodyFor(r.ContentType)
-	if ok && b != nil && b.Form && mediaType(r.ContentType) == openapi.FormMediaType {
+	if ok && b.formBody(r.ContentType) {
 		return true
 	}
 	return ok && b != nil && isJSONMediaType(mediaType(r.ContentType)) && (b.Schema != nil || b.JSON)
@@ -269,7 +268,7 @@ func (p *Policy) CheckBody(r *Request, body []byte) Decision {
 		return p.BodyTooLarge(r)
 	}
 	b, ok := ep.bodyFor(r.ContentType)
-	form := ok && b != nil && b.Form && mediaType(r.ContentType) == openapi.FormMediaType
+	form := ok && b.formBody(r.ContentType)
 	if !form && (!ok || b == nil || !isJSONMediaType(mediaType(r.ContentType))) {
 		// JSON and form bodies are validated; a multipart or binary body
 		// of an accepted type passes (its size is still enforced).

@@ -421,7 +421,7 @@ func (p *parser) content(n node) []MediaType {
 				enc.Errorf("want an object, got %s", enc.Kind())
 				hasEnc = false
 			}
-			if mt == FormMediaType && m.SchemaPointer != "" {
+			if (mt == FormMediaType || mt == "multipart/form-data") && m.SchemaPointer != "" {
 				m.Fields = p.formFields(m.SchemaPointer, enc, hasEnc)
 			}
 		}
