@@ -54,3 +54,39 @@ func TestDeepObjectQueryParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestFormObjectQueryParameters: object parameters in style form, as
+// OpenAPI serialises them: exploded ("R=100&G=200") and not
+// ("color=R,100,G,200").
+func TestFormObjectQueryParameters(t *testing.T) {
+	p, err := Compile([]byte(`{"unknown_endpoints":"block","request":{"unknown_query":"block"},"openapi_base_path":"/","openapi":{
+	  "openapi":"3.0.3","info":{"title":"t","version":"1"},
+	  "paths":{"/paint":{"get":{"operationId":"paint","parameters":[
+	    {"name":"rgb","in":"query","required":true,"style":"form","explode":true,
+	     "schema":{"type":"object","properties":{"R":{"type":"integer","maximum":255},"G":{"type":"integer","maximum":255}}}},
+	    {"name":"hsl","in":"query","style":"form","explode":false,
+	     "schema":{"type":"object","properties":{"h":{"type":"integer"},"name":{"type":"string"}}}}],
+	    "responses":{"200":{"description":"ok"}}}}}}}`))
+	require.NoError(t, err)
+	for _, c := range []struct {
+		target  string
+		reason  Reason
+		pointer string
+	}{
+		{"/paint?R=100&G=200", ReasonNone, ""},
+		{"/paint?R=1&hsl=h,120,name,teal", ReasonNone, ""},
+		{"/paint?R=300", ReasonInvalidParameter, "/R"},
+		{"/paint?R=x", ReasonInvalidParameter, "/R"},
+		{"/paint?R=1&R=2", ReasonInvalidParameter, "/R"},
+		{"/paint?hsl=h,1", ReasonInvalidParameter, ""},
+		{"/paint?R=1&hsl=h,x,name,teal", ReasonInvalidParameter, "/h"},
+		{"/paint?R=1&hsl=h,1,name", ReasonInvalidParameter, ""},
+		{"/paint?R=1&B=2", ReasonUnknownParameter, ""},
+	} {
+		_, d := head(p, "GET", c.target)
+		assert.Equal(t, c.reason, d.Reason, c.target)
+		if c.pointer != "" && assert.NotEmpty(t, d.Violations, c.target) {
+			assert.Equal(t, c.pointer, d.Violations[0].Pointer, c.target)
+		}
+	}
+}

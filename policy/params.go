@@ -348,3 +348,81 @@ func appendCookieValues(dst []string, header, name string) []string {
 	}
 	return dst
 }
+
+// isFormObjectMember reports whether a query name is a member of object
+// parameter p sent in style form with explode ("R=100&G=200": each
+// declared property is its own query parameter).
+func isFormObjectMember(p *Param, name string) bool {
+	if p.Kind != "object" || (p.Style != "" && p.Style != "form") || !p.Explode {
+		return false
+	}
+	_, ok := p.PropKinds[name]
+	return ok
+}
+
+// checkFormObject reads an object parameter in style form: exploded,
+// each declared property is a query parameter of its own
+// ("R=100&G=200"); not exploded, one value of alternating names and
+// values ("color=R,100,G,200"). Members are typed by their property's
+// type, as for deepObject; a member given twice is refused.
+func checkFormObject(in *Integrity, p *Param, q []queryPair, scratch []byte, sv []schema.Violation, out []Violation) ([]Violation, []byte) {
+	type member struct{ name, value string }
+	var members []member
+	if p.Explode {
+		for _, qp := range q {
+			if isFormObjectMember(p, qp.name) {
+				members = append(members, member{qp.name, qp.value})
+			}
+		}
+	} else {
+		var vals []string
+		for _, qp := range q {
+			if qp.name == p.Name {
+				vals = append(vals, qp.value)
+			}
+		}
+		if len(vals) > 1 {
+			return append(out, Violation{In: p.In, Name: p.Name, Keyword: "maxItems", Message: "parameter given more than once"}), scratch
+		}
+		if len(vals) == 1 && vals[0] != "" {
+			parts := strings.Split(vals[0], ",")
+			if len(parts)%2 != 0 {
+				return append(out, Violation{In: p.In, Name: p.Name, Keyword: "format", Message: "an object sent as form must alternate names and values"}), scratch
+			}
+			for i := 0; i < len(parts); i += 2 {
+				members = append(members, member{parts[i], parts[i+1]})
+			}
+		}
+	}
+	if len(members) == 0 {
+		if p.Required {
+			out = append(out, Violation{In: p.In, Name: p.Name, Keyword: "required", Message: "required parameter is missing"})
+		}
+		return out, scratch
+	}
+	if len(members) > in.MaxArrayItems {
+		return append(out, Violation{In: p.In, Name: p.Name, Keyword: "limit", Message: "more than " + strconv.Itoa(in.MaxArrayItems) + " members (request.max_array_items)"}), scratch
+	}
+	scratch = append(scratch[:0], '{')
+	for i, m := range members {
+		for _, prev := range members[:i] {
+			if prev.name == m.name {
+				return append(out, Violation{In: p.In, Name: p.Name, Pointer: "/" + kernel.EscapeToken(m.name), Keyword: "maxItems", Message: "object member given more than once"}), scratch
+			}
+		}
+		if i > 0 {
+			scratch = append(scratch, ',')
+		}
+		scratch = kernel.AppendString(scratch, m.name)
+		scratch = append(scratch, ':')
+		var kw, msg string
+		if scratch, kw, msg = appendScalarJSON(scratch, p.PropKinds[m.name], m.value); kw != "" {
+			return append(out, Violation{In: p.In, Name: p.Name, Pointer: "/" + kernel.EscapeToken(m.name), Keyword: kw, Message: msg}), scratch
+		}
+	}
+	scratch = append(scratch, '}')
+	if p.Schema == nil {
+		return out, scratch
+	}
+	return validateParamJSON(in, p, scratch, sv, out), scratch
+}

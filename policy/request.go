@@ -123,6 +123,10 @@ func (p *Policy) CheckHead(r *Request) Decision {
 					r.viol, r.scratch = checkDeepObject(in, prm, r.query, r.scratch, r.sviol, r.viol)
 					continue
 				}
+				if prm.Kind == "object" && (prm.Style == "" || prm.Style == "form") {
+					r.viol, r.scratch = checkFormObject(in, prm, r.query, r.scratch, r.sviol, r.viol)
+					continue
+				}
 				r.values = r.values[:0]
 				for _, qp := range r.query {
 					if qp.name == prm.Name {
@@ -209,6 +213,9 @@ next:
 				continue next
 			}
 			if _, ok := deepObjectKey(prm, qp.name); ok {
+				continue next
+			}
+			if isFormObjectMember(prm, qp.name) {
 				continue next
 			}
 		}
