@@ -93,7 +93,7 @@ func (p *pluginContext) OnTick() {
 		}
 	}()
 	ts := p.rt.Tick()
-	p.publish(ts.Logs, nil)
+	p.publish(ts.Logs, ts.Metrics)
 	for _, c := range ts.Callouts {
 		p.dispatch(c)
 	}

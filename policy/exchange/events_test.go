@@ -19,8 +19,11 @@ func TestEventsAreRateLimitedAndCounted(t *testing.T) {
 	rt.Begin(&x)
 	s = x.RequestHeaders(req("GET", "/nowhere"), true, "")
 	assert.Empty(t, s.Logs, "over the event budget")
-	assert.EqualValues(t, 1, metricValue(rt, s, "apiwarden.events_dropped"))
+	assert.Zero(t, metricValue(rt, s, "apiwarden.events_dropped"), "counted from the tick, not per request")
 	require.NotNil(t, s.Reply, "the refusal itself is not rate-limited")
+	ts := rt.Tick()
+	assert.EqualValues(t, 1, metricValue(rt, Step{Metrics: ts.Metrics}, "apiwarden.events_dropped"))
+	assert.Empty(t, rt.Tick().Metrics, "and only once")
 }
 
 func TestMonitorModeReportsEveryFindingOnce(t *testing.T) {

@@ -58,6 +58,8 @@ type Runtime struct {
 
 	ticks     uint64
 	sweepNext int
+	// droppedEvents are events over the budget since the last tick.
+	droppedEvents uint64
 }
 
 // TickPeriod drives analytics flushes, session sweeps and the periodic
@@ -133,7 +135,12 @@ func (rt *Runtime) Begin(x *Exchange) {
 // now and then returns a one-line summary.
 func (rt *Runtime) Tick() TickStep {
 	logs := rt.tickCounts()
-	return TickStep{Logs: rt.tickSecurity(logs), Callouts: rt.dueCallouts()}
+	st := TickStep{Logs: rt.tickSecurity(logs), Callouts: rt.dueCallouts()}
+	if rt.droppedEvents > 0 {
+		st.Metrics = []Inc{{ID: rt.metrics.dropped, N: rt.droppedEvents}}
+		rt.droppedEvents = 0
+	}
+	return st
 }
 
 func (rt *Runtime) tickCounts() []Log {

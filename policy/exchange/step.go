@@ -110,6 +110,8 @@ type Headers = policy.Headers
 type TickStep struct {
 	Logs     []Log
 	Callouts []Callout
+	// Metrics are counter increments batched since the last tick.
+	Metrics []Inc
 }
 
 // Callout is one HTTP call through an Envoy cluster: proxy_http_call with
