@@ -105,7 +105,7 @@ func TestLockoutFor(t *testing.T) {
 // exactly one lock-out starts (no lost or doubled update starts a second),
 // and once locked, every VM refuses.
 func TestFailuresConcurrent(t *testing.T) {
-	st := yieldingStore{session.NewMemStore()}
+	st := &yieldingStore{MemStore: session.NewMemStore()}
 	cfg := `{"cas_retries":64,"failures":[{"id":"login","key":["body:/username"],"on":{"status":[401]},
 		"max_failures":10,"window":"1h","lockout":"1s","max_lockout":"1s"}]}`
 	const vms, each = 8, 25 // 200 failures
@@ -155,7 +155,7 @@ func TestFailuresConcurrent(t *testing.T) {
 // more makes exactly 73: with max_failures 73 the lock-out starts on the
 // last one and not before.
 func TestFailuresCountedExactly(t *testing.T) {
-	st := yieldingStore{session.NewMemStore()}
+	st := &yieldingStore{MemStore: session.NewMemStore()}
 	cfg := `{"cas_retries":64,"failures":[{"id":"login","key":["body:/username"],"on":{"status":[401]},
 		"max_failures":73,"window":"1h","lockout":"1m"}]}`
 	var wg sync.WaitGroup

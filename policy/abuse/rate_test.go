@@ -116,8 +116,9 @@ func TestRateLimitMonitorAndLog(t *testing.T) {
 // MemStore), 400 concurrent requests of one key against a budget of 50
 // that does not refill during the test: exactly 50 are allowed.
 func TestNoDoubleSpend(t *testing.T) {
-	st := yieldingStore{session.NewMemStore()}
 	const vms, each, budget = 8, 50, 50
+	st := &yieldingStore{MemStore: session.NewMemStore(), first: vms}
+	st.arrived.Add(vms)
 	cfg := fmt.Sprintf(`{"cas_retries":64,"rate_limits":[{"id":"one","key":["client"],"rate":"1/h","burst":%d}]}`, budget)
 	var allowed, refused, contention atomic.Int64
 	var wg sync.WaitGroup
@@ -158,11 +159,24 @@ func TestNoDoubleSpend(t *testing.T) {
 }
 
 // yieldingStore gives other goroutines a chance between every read and
-// the write that follows, as other VMs run between two host calls.
-type yieldingStore struct{ *session.MemStore }
+// the write that follows, as other VMs run between two host calls. Its
+// first reads (one per VM) wait for each other, so the VMs certainly
+// race: all read the same version, one write wins, the others retry.
+// (On a loaded machine the goroutines could otherwise run one after the
+// other and never meet.)
+type yieldingStore struct {
+	*session.MemStore
+	first   int32
+	reads   atomic.Int32
+	arrived sync.WaitGroup
+}
 
-func (s yieldingStore) Get(key string) ([]byte, uint32, bool, error) {
+func (s *yieldingStore) Get(key string) ([]byte, uint32, bool, error) {
 	v, cas, ok, err := s.MemStore.Get(key)
+	if s.reads.Add(1) <= s.first {
+		s.arrived.Done()
+		s.arrived.Wait()
+	}
 	runtime.Gosched()
 	return v, cas, ok, err
 }
