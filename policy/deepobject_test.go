@@ -90,3 +90,41 @@ func TestFormObjectQueryParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestSimpleObjectParameters: object path and header parameters in style
+// simple ("R,100,G,200", exploded "R=100,G=200").
+func TestSimpleObjectParameters(t *testing.T) {
+	p, err := Compile([]byte(`{"unknown_endpoints":"block","openapi_base_path":"/","openapi":{
+	  "openapi":"3.0.3","info":{"title":"t","version":"1"},
+	  "components":{"schemas":{"RGB":{"type":"object","properties":{"R":{"type":"integer","maximum":255},"G":{"type":"integer","maximum":255}}}}},
+	  "paths":{"/color/{rgb}":{"get":{"operationId":"color","parameters":[
+	    {"name":"rgb","in":"path","required":true,"schema":{"$ref":"#/components/schemas/RGB"}},
+	    {"name":"x-tint","in":"header","explode":true,"schema":{"$ref":"#/components/schemas/RGB"}}],
+	    "responses":{"200":{"description":"ok"}}}}}}}`))
+	require.NoError(t, err)
+	for _, c := range []struct {
+		target, tint string
+		reason       Reason
+		pointer      string
+	}{
+		{"/color/R,100,G,200", "", ReasonNone, ""},
+		{"/color/R,100", "R=1,G=2", ReasonNone, ""},
+		{"/color/R,300", "", ReasonInvalidParameter, "/R"},
+		{"/color/R,1,R,2", "", ReasonInvalidParameter, "/R"},
+		{"/color/R", "", ReasonInvalidParameter, ""},
+		{"/color/R,1", "R=x", ReasonInvalidParameter, "/R"},
+		{"/color/R,1", "R,1", ReasonInvalidParameter, ""},
+	} {
+		r := &Request{}
+		r.Reset()
+		r.Method, r.Target = "GET", c.target
+		if c.tint != "" {
+			r.Headers = Headers{{"x-tint", c.tint}}
+		}
+		d := p.CheckHead(r)
+		assert.Equal(t, c.reason, d.Reason, "%s %s", c.target, c.tint)
+		if c.pointer != "" && assert.NotEmpty(t, d.Violations, c.target) {
+			assert.Equal(t, c.pointer, d.Violations[0].Pointer, "%s %s", c.target, c.tint)
+		}
+	}
+}

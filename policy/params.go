@@ -239,6 +239,9 @@ func checkParam(in *Integrity, p *Param, values []string, scratch []byte, sv []s
 	if p.Schema == nil {
 		return out, scratch
 	}
+	if p.Kind == "object" && (p.In == "path" || p.In == "header") {
+		return checkSimpleObject(in, p, values[0], scratch, sv, out)
+	}
 	var kw, msg string
 	scratch, kw, msg = appendParamJSON(scratch[:0], in, p, values)
 	if kw != "" {
@@ -366,7 +369,6 @@ func isFormObjectMember(p *Param, name string) bool {
 // values ("color=R,100,G,200"). Members are typed by their property's
 // type, as for deepObject; a member given twice is refused.
 func checkFormObject(in *Integrity, p *Param, q []queryPair, scratch []byte, sv []schema.Violation, out []Violation) ([]Violation, []byte) {
-	type member struct{ name, value string }
 	var members []member
 	if p.Explode {
 		for _, qp := range q {
@@ -400,6 +402,42 @@ func checkFormObject(in *Integrity, p *Param, q []queryPair, scratch []byte, sv 
 		}
 		return out, scratch
 	}
+	return objectJSON(in, p, members, scratch, sv, out)
+}
+
+// member is one name and value of an object parameter.
+type member struct{ name, value string }
+
+// checkSimpleObject reads an object path or header parameter in style
+// simple: "R,100,G,200", or exploded "R=100,G=200".
+func checkSimpleObject(in *Integrity, p *Param, v string, scratch []byte, sv []schema.Violation, out []Violation) ([]Violation, []byte) {
+	var members []member
+	if v != "" {
+		parts := strings.Split(v, ",")
+		if p.Explode {
+			for _, part := range parts {
+				k, val, ok := strings.Cut(part, "=")
+				if !ok {
+					return append(out, Violation{In: p.In, Name: p.Name, Keyword: "format", Message: "an exploded object must be name=value pairs"}), scratch
+				}
+				members = append(members, member{k, val})
+			}
+		} else {
+			if len(parts)%2 != 0 {
+				return append(out, Violation{In: p.In, Name: p.Name, Keyword: "format", Message: "an object must alternate names and values"}), scratch
+			}
+			for i := 0; i < len(parts); i += 2 {
+				members = append(members, member{parts[i], parts[i+1]})
+			}
+		}
+	}
+	return objectJSON(in, p, members, scratch, sv, out)
+}
+
+// objectJSON writes an object parameter's members as a JSON object,
+// each typed by its property's type, and validates it; a member given
+// twice is refused.
+func objectJSON(in *Integrity, p *Param, members []member, scratch []byte, sv []schema.Violation, out []Violation) ([]Violation, []byte) {
 	if len(members) > in.MaxArrayItems {
 		return append(out, Violation{In: p.In, Name: p.Name, Keyword: "limit", Message: "more than " + strconv.Itoa(in.MaxArrayItems) + " members (request.max_array_items)"}), scratch
 	}
