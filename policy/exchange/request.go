@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/apiwarden/apiwarden/policy"
+	"github.com/apiwarden/apiwarden/policy/session"
 	"github.com/apiwarden/apiwarden/policy/trace"
 )
 
@@ -27,8 +28,13 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool, sourceAddress str
 	if cl, ok := h.Get("content-length"); ok {
 		r.ContentLength = parseLength(cl)
 	}
-	// The client address is formatted only for an event (emit).
+	// The client address is formatted only for an event (emit), except
+	// behind trusted proxies: then it is the forwarded-for address the
+	// limits key on, read while the headers are readable.
 	x.source = sourceAddress
+	if hops := x.rt.clientHops; hops > 0 {
+		x.client = session.ClientIP(h.Value("x-forwarded-for"), sourceAddress, hops)
+	}
 	x.startTrace(h)
 	// Every event names its session (hashed), unknown endpoints included.
 	// (A pointer in the interface: no allocation.)

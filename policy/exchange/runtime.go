@@ -60,6 +60,9 @@ type Runtime struct {
 	sweepNext int
 	// droppedEvents are events over the budget since the last tick.
 	droppedEvents uint64
+	// clientHops are the trusted forwarded-for hops of the abuse
+	// controls, else of sessions: events name the client they key on.
+	clientHops int
 }
 
 // TickPeriod drives analytics flushes, session sweeps and the periodic
@@ -95,6 +98,10 @@ func NewRuntime(c Config) (rt *Runtime, notes []Log, err error) {
 		sc.Salt = salt
 	}
 	rt.sessions = session.New(sc)
+	rt.clientHops = sc.TrustedHops
+	if pol.Abuse != nil && pol.Abuse.TrustedHops > 0 {
+		rt.clientHops = pol.Abuse.TrustedHops
+	}
 	rt.sizes = make([]redact.SizeEstimator, len(pol.Endpoints)+1)
 	rt.inventory = inventory.New(c.Store, pol.InventoryConfig())
 	rt.known = pol.KnownOps()

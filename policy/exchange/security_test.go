@@ -289,3 +289,20 @@ func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// TestEventsNameTheForwardedClient: behind trusted proxies (abuse
+// trusted_hops), an event's client.address is the forwarded-for address
+// the limits key on, not the proxy's.
+func TestEventsNameTheForwardedClient(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig(`"abuse": {"trusted_hops": 1, "rate_limits": [{"id": "c", "key": ["client"], "rate": "1/1h"}]}`))
+	var x Exchange
+	for i := 0; i < 2; i++ {
+		rt.Begin(&x)
+		st := x.RequestHeaders(req("GET", "/balance", [2]string{"x-forwarded-for", "198.51.100.7"}), true, "10.0.0.2:4000")
+		if i == 1 {
+			require.NotNil(t, st.Reply)
+			assert.Contains(t, logsText(st), `"client.address":"198.51.100.7"`)
+		}
+		x.Done()
+	}
+}
