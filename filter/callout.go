@@ -1,7 +1,6 @@
 package main
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/apiwarden/apiwarden/filter/internal/abi"
@@ -21,13 +20,10 @@ func (p *pluginContext) dispatch(c exchange.Callout) {
 				p.publish(p.rt.CalloutFailed(id, "no answer (timeout or connection failure)"), nil)
 				return
 			}
-			status := 0
-			if hs, err := abi.GetHttpCallResponseHeaders(); err == nil {
-				for _, h := range hs {
-					if h[0] == ":status" {
-						status, _ = strconv.Atoi(h[1])
-					}
-				}
+			hs, err := abi.GetHttpCallResponseHeaders()
+			if err != nil {
+				p.publish(p.rt.CalloutFailed(id, "cannot read the answer's headers: "+err.Error()), nil)
+				return
 			}
 			var body []byte
 			if bodySize > 0 {
@@ -38,7 +34,7 @@ func (p *pluginContext) dispatch(c exchange.Callout) {
 				}
 				body = b
 			}
-			p.publish(p.rt.CalloutDone(id, status, body), nil)
+			p.publish(p.rt.CalloutDone(id, hs, body), nil)
 		})
 	if err != nil {
 		p.publish(p.rt.CalloutFailed(id, err.Error()), nil)

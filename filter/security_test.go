@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"net/http"
 	"os"
 	"testing"
 
@@ -32,17 +30,6 @@ func headerValue(h [][2]string, name string) string {
 	return ""
 }
 
-// login asks the demo upstream for user n's token.
-func login(t *testing.T, up http.Handler, n string) string {
-	t.Helper()
-	res := bank.Serve(up, "POST", "/api/v1/auth", [][2]string{{"content-type", "application/json"}},
-		[]byte(`{"username":"user`+n+`","password":"correct-horse-`+n+`"}`))
-	require.Equal(t, 200, res.Status, string(res.Body))
-	var tok struct{ Token string }
-	require.NoError(t, json.Unmarshal(res.Body, &tok))
-	return tok.Token
-}
-
 // TestRemoteKeySetThroughTheFilter: the tick fetches the key set with
 // proxy_http_call to the configured cluster; until it arrives a request
 // needing it follows failure_mode (open: through, logged); once it did,
@@ -51,7 +38,8 @@ func TestRemoteKeySetThroughTheFilter(t *testing.T) {
 	up := bank.Upstream()
 	host, reset := newHost(t, fullBankConfig(t))
 	defer reset()
-	tok := login(t, up, "1")
+	tok, err := bank.Login(up, 1)
+	require.NoError(t, err)
 	foreign := reqHeaders("GET", "/api/v1/users/2/accounts", [2]string{"authorization", "Bearer " + tok})
 
 	id := host.InitializeHttpContext()

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/apiwarden/apiwarden/policy/kernel"
-	"github.com/apiwarden/apiwarden/policy/schema"
 )
 
 // checkForm validates a form body (application/x-www-form-urlencoded,
@@ -48,7 +47,6 @@ func refuseForm(ep *Endpoint, v Violation) Decision {
 // checkFields validates the fields of a form body.
 func (p *Policy) checkFields(r *Request, ep *Endpoint, b *Body, pairs []queryPair) Decision {
 	in := &p.Integrity
-	refuse := func(v Violation) Decision { return refuseForm(ep, v) }
 	js := append(r.scratch[:0], '{')
 	n := 0
 next:
@@ -70,11 +68,11 @@ next:
 		if f.Kind != "array" {
 			for _, later := range pairs[i+1:] {
 				if later.name == pr.name {
-					return refuse(Violation{Pointer: ptr, Keyword: "maxItems", Message: "field given more than once"})
+					return refuseForm(ep, Violation{Pointer: ptr, Keyword: "maxItems", Message: "field given more than once"})
 				}
 			}
 			if js, kw, msg = appendScalarJSON(js, f.Kind, pr.value); kw != "" {
-				return refuse(Violation{Pointer: ptr, Keyword: kw, Message: msg})
+				return refuseForm(ep, Violation{Pointer: ptr, Keyword: kw, Message: msg})
 			}
 			continue
 		}
@@ -86,7 +84,7 @@ next:
 		}
 		if f.Delimiter != "" {
 			if len(items) > 1 {
-				return refuse(Violation{Pointer: ptr, Keyword: "maxItems", Message: "a delimited field given more than once"})
+				return refuseForm(ep, Violation{Pointer: ptr, Keyword: "maxItems", Message: "a delimited field given more than once"})
 			}
 			if items[0] == "" {
 				items = nil
@@ -95,7 +93,7 @@ next:
 			}
 		}
 		if len(items) > in.MaxArrayItems {
-			return refuse(Violation{Pointer: ptr, Keyword: "limit", Message: "more than " + strconv.Itoa(in.MaxArrayItems) + " items (request.max_array_items)"})
+			return refuseForm(ep, Violation{Pointer: ptr, Keyword: "limit", Message: "more than " + strconv.Itoa(in.MaxArrayItems) + " items (request.max_array_items)"})
 		}
 		js = append(js, '[')
 		for j, it := range items {
@@ -103,28 +101,12 @@ next:
 				js = append(js, ',')
 			}
 			if js, kw, msg = appendScalarJSON(js, f.ItemKind, it); kw != "" {
-				return refuse(Violation{Pointer: ptr + "/" + strconv.Itoa(j), Keyword: kw, Message: msg})
+				return refuseForm(ep, Violation{Pointer: ptr + "/" + strconv.Itoa(j), Keyword: kw, Message: msg})
 			}
 		}
 		js = append(js, ']')
 	}
 	js = append(js, '}')
 	r.scratch = js[:0]
-	sem := in.semantics()
-	if v, ok := schema.Scan(js, sem); !ok {
-		d := decide(ReasonInvalidJSON, "", ActionBlock, ep.Mode, "the body is a form that backends read differently")
-		d.Violations = []Violation{{In: "body", Pointer: v.Pointer, Keyword: v.Keyword, Message: v.Message}}
-		return d
-	}
-	vs := b.Schema.ValidateWith(js, sem, MaxViolations, r.sviol[:0])
-	r.sviol = vs[:0]
-	if len(vs) == 0 {
-		return Allowed
-	}
-	d := decide(ReasonSchema, "", ActionBlock, ep.Mode, "the body does not match the endpoint's schema")
-	d.Violations = make([]Violation, len(vs))
-	for i, v := range vs {
-		d.Violations[i] = Violation{In: "body", Pointer: v.Pointer, Keyword: v.Keyword, Message: v.Message}
-	}
-	return d
+	return p.validateBody(r, ep, b, js, "the body is a form that backends read differently")
 }

@@ -281,9 +281,8 @@ func deepObjectKey(p *Param, name string) (string, bool) {
 // member ("a[b][c]", which OpenAPI leaves undefined and servers read
 // differently) and an empty name are refused.
 func checkDeepObject(in *Integrity, p *Param, q []queryPair, scratch []byte, sv []schema.Violation, out []Violation) ([]Violation, []byte) {
-	scratch = append(scratch[:0], '{')
-	n := 0
-	for i, qp := range q {
+	var members []member
+	for _, qp := range q {
 		key, ok := deepObjectKey(p, qp.name)
 		if !ok {
 			continue
@@ -291,36 +290,9 @@ func checkDeepObject(in *Integrity, p *Param, q []queryPair, scratch []byte, sv 
 		if key == "" || strings.ContainsAny(key, "[]") {
 			return append(out, Violation{In: p.In, Name: p.Name, Keyword: "format", Message: "a deepObject member name must be one non-empty [name]"}), scratch
 		}
-		for _, prev := range q[:i] {
-			if prev.name == qp.name {
-				return append(out, Violation{In: p.In, Name: p.Name, Keyword: "maxItems", Message: "deepObject member given more than once"}), scratch
-			}
-		}
-		if n > 0 {
-			scratch = append(scratch, ',')
-		}
-		n++
-		if n > in.MaxArrayItems {
-			return append(out, Violation{In: p.In, Name: p.Name, Keyword: "limit", Message: "more than " + strconv.Itoa(in.MaxArrayItems) + " members (request.max_array_items)"}), scratch
-		}
-		scratch = kernel.AppendString(scratch, key)
-		scratch = append(scratch, ':')
-		var kw, msg string
-		if scratch, kw, msg = appendScalarJSON(scratch, p.PropKinds[key], qp.value); kw != "" {
-			return append(out, Violation{In: p.In, Name: p.Name, Pointer: "/" + kernel.EscapeToken(key), Keyword: kw, Message: msg}), scratch
-		}
+		members = append(members, member{key, qp.value})
 	}
-	if n == 0 {
-		if p.Required {
-			out = append(out, Violation{In: p.In, Name: p.Name, Keyword: "required", Message: "required parameter is missing"})
-		}
-		return out, scratch
-	}
-	scratch = append(scratch, '}')
-	if p.Schema == nil {
-		return out, scratch
-	}
-	return validateParamJSON(in, p, scratch, sv, out), scratch
+	return queryObject(in, p, members, scratch, sv, out)
 }
 
 // countCookies counts the name=value pairs of every Cookie header.
@@ -396,6 +368,12 @@ func checkFormObject(in *Integrity, p *Param, q []queryPair, scratch []byte, sv 
 			}
 		}
 	}
+	return queryObject(in, p, members, scratch, sv, out)
+}
+
+// queryObject validates an object query parameter from its members; none
+// is an absent parameter.
+func queryObject(in *Integrity, p *Param, members []member, scratch []byte, sv []schema.Violation, out []Violation) ([]Violation, []byte) {
 	if len(members) == 0 {
 		if p.Required {
 			out = append(out, Violation{In: p.In, Name: p.Name, Keyword: "required", Message: "required parameter is missing"})

@@ -295,11 +295,17 @@ func (p *Policy) CheckBody(r *Request, body []byte) Decision {
 	if !gjson.ValidBytes(body) {
 		return decide(ReasonInvalidJSON, "", ActionBlock, ep.Mode, "the body is not valid JSON")
 	}
+	return p.validateBody(r, ep, b, body, "the body is JSON that backends read differently")
+}
+
+// validateBody validates a JSON body, or a form read into JSON, against
+// b's schema. JSON that backends read differently (invalid UTF-8 or a
+// lone surrogate, I-JSON; a number a float64 cannot hold) is refused
+// with detail unreadable.
+func (p *Policy) validateBody(r *Request, ep *Endpoint, b *Body, body []byte, unreadable string) Decision {
 	sem := p.Integrity.semantics()
 	if v, ok := schema.Scan(body, sem); !ok {
-		// JSON that backends read differently: invalid UTF-8 or a lone
-		// surrogate (I-JSON), a number a float64 cannot hold.
-		d := decide(ReasonInvalidJSON, "", ActionBlock, ep.Mode, "the body is JSON that backends read differently")
+		d := decide(ReasonInvalidJSON, "", ActionBlock, ep.Mode, unreadable)
 		d.Violations = []Violation{{In: "body", Pointer: v.Pointer, Keyword: v.Keyword, Message: v.Message}}
 		return d
 	}

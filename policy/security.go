@@ -205,17 +205,15 @@ func AbuseDecision(r *abuse.Result) Decision {
 	return d
 }
 
-// AbuseEventDecision is the decision an abuse event reports (a rule that
-// logged, or a lock-out that started on a response).
+// AbuseEventDecision is the decision an abuse event reports beside the
+// request's own verdict (a rule that logged, or a lock-out that started
+// on a response): always Log; the refusal is AbuseDecision.
 func AbuseEventDecision(ev *abuse.Event) Decision {
 	status := ev.Reason.Status()
 	d := Decision{Verdict: Log, Mode: Monitor, Reason: abuseReason(status), Rule: ev.Rule, Status: status,
 		Detail: abuseDetail(ev.Reason), Evidence: AbuseEvidence(ev)}
 	if ev.Mode == abuse.ModeEnforce {
 		d.Mode = Enforce
-	}
-	if ev.Verdict == abuse.Block {
-		d.Verdict = Block
 	}
 	return d
 }

@@ -67,16 +67,7 @@ func TestSeedScenario(t *testing.T) {
 			outs, err := DefaultScenario.Run(client)
 			require.NoError(t, err)
 
-			attack := map[string][]int{}
-			rules := map[string][]string{}
-			for _, o := range outs {
-				if o.Actor == "legit" {
-					require.Equal(t, 200, o.Status, "legitimate %s %s: %s", o.Session, o.Step, o.Body)
-					continue
-				}
-				attack[o.Step] = append(attack[o.Step], o.Status)
-				rules[o.Step] = append(rules[o.Step], ruleOf(o.Body))
-			}
+			attack, rules := attackOutcomes(t, outs)
 			assert.Equal(t, []int{403}, attack["transfer without balance"])
 			assert.Equal(t, []int{200}, attack["transfer"])
 			assert.Equal(t, []int{403}, attack["replay with modified amount"])
@@ -171,16 +162,7 @@ func TestAbuseLimitsWithoutAuthentication(t *testing.T) {
 	_, client := replayHost(t, cfg, wasmtest.WASIEnvoy133)
 	outs, err := DefaultScenario.Run(client)
 	require.NoError(t, err)
-	attack := map[string][]int{}
-	rules := map[string][]string{}
-	for _, o := range outs {
-		if o.Actor == "legit" {
-			require.Equal(t, 200, o.Status, "legitimate %s %s: %s", o.Session, o.Step, o.Body)
-			continue
-		}
-		attack[o.Step] = append(attack[o.Step], o.Status)
-		rules[o.Step] = append(rules[o.Step], ruleOf(o.Body))
-	}
+	attack, rules := attackOutcomes(t, outs)
 	for step, limit := range map[string]int{StepBalanceScrape: 10, StepUserScrape: 5} {
 		got := attack[step]
 		require.NotEmpty(t, got)
@@ -194,4 +176,20 @@ func TestAbuseLimitsWithoutAuthentication(t *testing.T) {
 	}
 	assert.Equal(t, "(distinct-accounts)", rules[StepBalanceScrape][10])
 	assert.Equal(t, "(distinct-users)", rules[StepUserScrape][5])
+}
+
+// attackOutcomes requires every legitimate request to have passed (200)
+// and returns the attackers' statuses and refusal rules per step.
+func attackOutcomes(t *testing.T, outs []Outcome) (attack map[string][]int, rules map[string][]string) {
+	t.Helper()
+	attack, rules = map[string][]int{}, map[string][]string{}
+	for _, o := range outs {
+		if o.Actor == "legit" {
+			require.Equal(t, 200, o.Status, "legitimate %s %s: %s", o.Session, o.Step, o.Body)
+			continue
+		}
+		attack[o.Step] = append(attack[o.Step], o.Status)
+		rules[o.Step] = append(rules[o.Step], ruleOf(o.Body))
+	}
+	return attack, rules
 }

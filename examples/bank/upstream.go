@@ -164,3 +164,15 @@ func Callouts(h http.Handler) func(cluster string, req wasmtest.CalloutRequest) 
 		return wasmtest.CalloutResponse{Status: res.Status, Headers: res.Headers, Body: res.Body}, nil
 	}
 }
+
+// Login logs user n in against handler h in-process (password
+// correct-horse-n) and returns the token.
+func Login(h http.Handler, n int) (string, error) {
+	res := Serve(h, "POST", "/api/v1/auth", [][2]string{{"content-type", "application/json"}},
+		[]byte(fmt.Sprintf(`{"username":"user%d","password":"correct-horse-%d"}`, n, n)))
+	var tok struct{ Token string }
+	if err := json.Unmarshal(res.Body, &tok); err != nil || res.Status != 200 || tok.Token == "" {
+		return "", fmt.Errorf("bank: login of user%d answered %d: %s", n, res.Status, res.Body)
+	}
+	return tok.Token, nil
+}

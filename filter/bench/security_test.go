@@ -30,14 +30,11 @@ type securityFixture struct {
 
 var fixture = sync.OnceValues(func() (*securityFixture, error) {
 	f := &securityFixture{up: bank.Upstream()}
-	res := bank.Serve(f.up, "POST", "/api/v1/auth", [][2]string{{"content-type", "application/json"}},
-		[]byte(`{"username":"user1","password":"correct-horse-1"}`))
-	var tok struct{ Token string }
-	if err := json.Unmarshal(res.Body, &tok); err != nil || res.Status != 200 {
-		return nil, fmt.Errorf("login: %d %s", res.Status, res.Body)
+	var err error
+	if f.token, err = bank.Login(f.up, 1); err != nil {
+		return nil, err
 	}
-	f.token = tok.Token
-	res = bank.Serve(f.up, "GET", "/api/v1/users/1/accounts", nil, nil)
+	res := bank.Serve(f.up, "GET", "/api/v1/users/1/accounts", nil, nil)
 	var list struct{ Accounts []struct{ ID string } }
 	if err := json.Unmarshal(res.Body, &list); err != nil || len(list.Accounts) == 0 {
 		return nil, fmt.Errorf("accounts: %d %s", res.Status, res.Body)
@@ -161,13 +158,11 @@ func TestSecurityCasesBehave(t *testing.T) {
 func tokensOf(tb testing.TB, up http.Handler, n int) []string {
 	out := make([]string, n)
 	for i := range out {
-		res := bank.Serve(up, "POST", "/api/v1/auth", [][2]string{{"content-type", "application/json"}},
-			[]byte(`{"username":"user1","password":"correct-horse-1"}`))
-		var tok struct{ Token string }
-		if err := json.Unmarshal(res.Body, &tok); err != nil || tok.Token == "" {
-			tb.Fatalf("login: %d %s", res.Status, res.Body)
+		tok, err := bank.Login(up, 1)
+		if err != nil {
+			tb.Fatal(err)
 		}
-		out[i] = tok.Token
+		out[i] = tok
 	}
 	return out
 }

@@ -317,8 +317,8 @@ func (p *parser) id(n cfg.Node) string {
 	if !ok {
 		return ""
 	}
-	if len(s) > 64 || !validToken(s) || strings.ContainsAny(s, `"\`) {
-		v.Errorf("want a token of at most 64 characters (letters, digits, -, _, .), got %q", clip(s))
+	if len(s) > 64 || !cfg.IsToken(s) || strings.ContainsAny(s, `"\`) {
+		v.Errorf("want a token of at most 64 characters (letters, digits, -, _, .), got %q", cfg.Clip(s))
 		return ""
 	}
 	if p.ids[s] {
@@ -407,7 +407,7 @@ func (p *parser) endpoints(n cfg.Node, name string, allowAll bool) []string {
 			return []string{"*"}
 		}
 		if p.known != nil && !p.known(s) {
-			it.Errorf("unknown endpoint id %q", clip(s))
+			it.Errorf("unknown endpoint id %q", cfg.Clip(s))
 			continue
 		}
 		out = append(out, s)
@@ -607,7 +607,7 @@ func (p *parser) capture(n cfg.Node) (CaptureRule, bool) {
 	if v, ok := n.Require("path"); ok {
 		if s, ok := v.NonEmptyString(); ok {
 			if strings.ContainsAny(s, "@!") || len(s) > 256 {
-				v.Errorf("want a gjson path of at most 256 bytes without modifiers (@, !), got %q", clip(s))
+				v.Errorf("want a gjson path of at most 256 bytes without modifiers (@, !), got %q", cfg.Clip(s))
 			}
 			r.Path = s
 		}
@@ -641,7 +641,7 @@ func (p *parser) internal(n cfg.Node) Internal {
 			for _, it := range items {
 				if s, ok := it.NonEmptyString(); ok {
 					if s[0] != '/' || strings.Contains(s, "//") || strings.Contains(s, "/./") || strings.Contains(s, "/../") || strings.ContainsAny(s, "?#%") {
-						it.Errorf("want a normalised path prefix starting with \"/\", got %q", clip(s))
+						it.Errorf("want a normalised path prefix starting with \"/\", got %q", cfg.Clip(s))
 						continue
 					}
 					in.Prefixes = append(in.Prefixes, s)
@@ -670,8 +670,8 @@ func (p *parser) internal(n cfg.Node) Internal {
 	if v, ok := n.Get("header"); ok && v.Object("name", "value") {
 		if nv, ok := v.Require("name"); ok {
 			if s, ok := nv.NonEmptyString(); ok {
-				if !validToken(s) {
-					nv.Errorf("invalid header name %q", clip(s))
+				if !cfg.IsToken(s) {
+					nv.Errorf("invalid header name %q", cfg.Clip(s))
 				}
 				in.Header = strings.ToLower(s)
 			}
@@ -704,22 +704,22 @@ func ParseCIDR(s string) (netip.Prefix, error) {
 	if !strings.Contains(s, "/") {
 		a, err := netip.ParseAddr(s)
 		if err != nil || a.Zone() != "" {
-			return netip.Prefix{}, fmt.Errorf("want a CIDR like \"10.0.0.0/8\" or an address, got %q", clip(s))
+			return netip.Prefix{}, fmt.Errorf("want a CIDR like \"10.0.0.0/8\" or an address, got %q", cfg.Clip(s))
 		}
 		a = a.Unmap()
 		return netip.PrefixFrom(a, a.BitLen()), nil
 	}
 	pf, err := netip.ParsePrefix(s)
 	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("want a CIDR like \"10.0.0.0/8\", got %q", clip(s))
+		return netip.Prefix{}, fmt.Errorf("want a CIDR like \"10.0.0.0/8\", got %q", cfg.Clip(s))
 	}
 	if pf.Masked() != pf {
-		return netip.Prefix{}, fmt.Errorf("CIDR %q has host bits set (want %s)", clip(s), pf.Masked())
+		return netip.Prefix{}, fmt.Errorf("CIDR %q has host bits set (want %s)", cfg.Clip(s), pf.Masked())
 	}
 	if pf.Addr().Is4In6() {
 		bits := pf.Bits() - 96
 		if bits < 0 {
-			return netip.Prefix{}, fmt.Errorf("CIDR %q covers more than the IPv4-mapped range", clip(s))
+			return netip.Prefix{}, fmt.Errorf("CIDR %q covers more than the IPv4-mapped range", cfg.Clip(s))
 		}
 		pf = netip.PrefixFrom(pf.Addr().Unmap(), bits)
 	}

@@ -369,7 +369,7 @@ func (e *Engine) AdmitInto(r *Result, req *Request, now time.Time) {
 		}
 	}()
 
-	if e.admitInternal(r, req, addr) {
+	if !req.RouteAdmitted && e.admitInternal(r, req, addr) {
 		return
 	}
 	for i := range e.failures {
@@ -399,7 +399,7 @@ func (e *Engine) AdmitInto(r *Result, req *Request, now time.Time) {
 // AdmitRoute decides the internal-route rule alone, reading only the
 // headers and the source. The glue runs it before authentication, so a
 // caller from outside learns nothing about an internal route (a 404, not
-// a 401); Admit evaluates it again, which reads no shared data.
+// a 401); Admit then skips it when the request says RouteAdmitted.
 func (e *Engine) AdmitRoute(r *Result, req *Request) {
 	r.reset()
 	if !e.isInternal(req) {

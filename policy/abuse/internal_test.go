@@ -59,3 +59,22 @@ func TestInternalMonitor(t *testing.T) {
 	assert.Equal(t, Log, res.Verdict)
 	assert.Zero(t, res.Status)
 }
+
+// TestAdmitRouteThenAdmit: AdmitRoute refuses an internal route from
+// outside on its own; a request it admitted (RouteAdmitted) is not
+// evaluated for the internal rule again by Admit.
+func TestAdmitRouteThenAdmit(t *testing.T) {
+	e := New(mustParse(t, internalCfg), Options{Store: session.NewMemStore()})
+	req := &Request{Endpoint: "admin_users", Path: "/admin/users", Source: "203.0.113.1:1"}
+	var r Result
+	e.AdmitRoute(&r, req)
+	assert.Equal(t, Block, r.Verdict)
+	assert.Equal(t, 404, r.Status)
+	assert.Equal(t, Block, e.Admit(req, t0).Verdict, "without RouteAdmitted, Admit decides the rule too")
+	req.RouteAdmitted = true
+	res := e.Admit(req, t0)
+	assert.Equal(t, Allow, res.Verdict)
+	assert.Empty(t, res.Events)
+	e.AdmitRoute(&r, &Request{Endpoint: "get_balance", Path: "/api/balance", Source: "203.0.113.1:1"})
+	assert.Equal(t, Allow, r.Verdict, "a public route")
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/apiwarden/apiwarden/policy/internal/cfg"
 	"github.com/tidwall/gjson"
 )
 
@@ -73,7 +74,7 @@ func ParsePart(s string) (Part, error) {
 	}
 	kind, name, ok := strings.Cut(s, ":")
 	if !ok || name == "" {
-		return Part{}, fmt.Errorf(`want "session", "client", "client_id", "claim:<name>", "header:<name>", "param:<name>", "query:<name>" or "body:<json pointer>", got %q`, clip(s))
+		return Part{}, fmt.Errorf(`want "session", "client", "client_id", "claim:<name>", "header:<name>", "param:<name>", "query:<name>" or "body:<json pointer>", got %q`, cfg.Clip(s))
 	}
 	if len(name) > 256 {
 		return Part{}, fmt.Errorf("name longer than 256 bytes")
@@ -82,8 +83,8 @@ func ParsePart(s string) (Part, error) {
 	case "claim":
 		return Part{Kind: PartClaim, Name: name}, nil
 	case "header":
-		if !validToken(name) {
-			return Part{}, fmt.Errorf("invalid header name %q", clip(name))
+		if !cfg.IsToken(name) {
+			return Part{}, fmt.Errorf("invalid header name %q", cfg.Clip(name))
 		}
 		return Part{Kind: PartHeader, Name: strings.ToLower(name)}, nil
 	case "param":
@@ -97,7 +98,7 @@ func ParsePart(s string) (Part, error) {
 		}
 		return Part{Kind: PartBody, Name: name, path: path}, nil
 	}
-	return Part{}, fmt.Errorf("unknown key part kind %q (want session, client, client_id, claim, header, param, query or body)", clip(kind))
+	return Part{}, fmt.Errorf("unknown key part kind %q (want session, client, client_id, claim, header, param, query or body)", cfg.Clip(kind))
 }
 
 // PointerPath compiles an RFC 6901 JSON pointer ("/user/name", "/a~1b",
@@ -105,16 +106,16 @@ func ParsePart(s string) (Part, error) {
 // escaped, so no gjson syntax or modifier can be injected).
 func PointerPath(ptr string) (string, error) {
 	if ptr == "" || ptr[0] != '/' {
-		return "", fmt.Errorf("want a JSON pointer starting with \"/\", got %q", clip(ptr))
+		return "", fmt.Errorf("want a JSON pointer starting with \"/\", got %q", cfg.Clip(ptr))
 	}
 	var b strings.Builder
 	for i, seg := range strings.Split(ptr[1:], "/") {
 		if strings.Contains(strings.ReplaceAll(strings.ReplaceAll(seg, "~0", ""), "~1", ""), "~") {
-			return "", fmt.Errorf("invalid escape in JSON pointer %q (want ~0 or ~1)", clip(ptr))
+			return "", fmt.Errorf("invalid escape in JSON pointer %q (want ~0 or ~1)", cfg.Clip(ptr))
 		}
 		seg = strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
 		if seg == "" {
-			return "", fmt.Errorf("empty segment in JSON pointer %q", clip(ptr))
+			return "", fmt.Errorf("empty segment in JSON pointer %q", cfg.Clip(ptr))
 		}
 		if i > 0 {
 			b.WriteByte('.')
@@ -122,20 +123,6 @@ func PointerPath(ptr string) (string, error) {
 		b.WriteString(gjson.Escape(seg))
 	}
 	return b.String(), nil
-}
-
-// validToken accepts RFC 9110 token characters.
-func validToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return s != ""
 }
 
 // scalar returns the text of a string, number or boolean JSON value.

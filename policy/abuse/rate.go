@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/apiwarden/apiwarden/policy/internal/cfg"
 )
 
 // Rate is a count per period, written "100/60s", "10/s", "5/m", "1000/1h".
@@ -41,11 +43,11 @@ func (r Rate) Interval() time.Duration {
 func ParseRate(s string) (Rate, error) {
 	c, p, ok := strings.Cut(s, "/")
 	if !ok {
-		return Rate{}, fmt.Errorf(`want a rate like "100/60s", got %q`, clip(s))
+		return Rate{}, fmt.Errorf(`want a rate like "100/60s", got %q`, cfg.Clip(s))
 	}
 	n, err := strconv.ParseInt(c, 10, 64)
 	if err != nil || n < 1 || n > MaxRateCount || c[0] == '+' {
-		return Rate{}, fmt.Errorf(`want a count between 1 and %d before "/", got %q`, MaxRateCount, clip(c))
+		return Rate{}, fmt.Errorf(`want a count between 1 and %d before "/", got %q`, MaxRateCount, cfg.Clip(c))
 	}
 	var d time.Duration
 	switch p {
@@ -56,18 +58,11 @@ func ParseRate(s string) (Rate, error) {
 	default:
 		d, err = time.ParseDuration(p)
 		if err != nil {
-			return Rate{}, fmt.Errorf(`want a period like "60s" after "/", got %q`, clip(p))
+			return Rate{}, fmt.Errorf(`want a period like "60s" after "/", got %q`, cfg.Clip(p))
 		}
 	}
 	if d < MinRatePeriod || d > MaxRatePeriod {
-		return Rate{}, fmt.Errorf("want a period between 1ms and 366 days, got %q", clip(p))
+		return Rate{}, fmt.Errorf("want a period between 1ms and 366 days, got %q", cfg.Clip(p))
 	}
 	return Rate{Count: n, Period: d}, nil
-}
-
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
 }

@@ -73,6 +73,9 @@ type Request struct {
 	// Body is the request's JSON body; nil when there is none or it was
 	// not buffered (see Engine.NeedsRequestBody).
 	Body JSON
+	// RouteAdmitted: AdmitRoute already decided the internal-route rule
+	// for this request, so Admit does not evaluate (nor report) it again.
+	RouteAdmitted bool
 }
 
 // Response is what Observe needs of the upstream's answer.

@@ -3,28 +3,20 @@ package abuse
 import (
 	"strconv"
 	"time"
+
+	"github.com/apiwarden/apiwarden/policy/kernel"
 )
 
-// Verdict is what the engine asks for a request.
-type Verdict uint8
+// Verdict is what the engine asks for a request: the kernel's verdict,
+// the one every engine of the policy decides with.
+type Verdict = kernel.Verdict
 
 // Verdicts, in increasing severity.
 const (
-	Allow Verdict = iota
-	Log           // report (an event), let through
-	Block         // refuse with Result.Status
+	Allow = kernel.Allow
+	Log   = kernel.Log   // report (an event), let through
+	Block = kernel.Block // refuse with Result.Status
 )
-
-// String returns "allow", "log" or "block".
-func (v Verdict) String() string {
-	switch v {
-	case Log:
-		return "log"
-	case Block:
-		return "block"
-	}
-	return "allow"
-}
 
 // Reason is the machine-readable reason of a non-allow result: the
 // problem+json type suffix, metric label and event field.
@@ -156,21 +148,22 @@ type rateField struct {
 // (draft-ietf-httpapi-ratelimit-headers-11: a String policy name with the
 // Integer parameters q, the quota, and w, the window in seconds).
 func appendPolicy(b []byte, id string, quota int64, window time.Duration) []byte {
-	b = append(b, '"')
-	b = append(b, id...)
-	b = append(b, `";q=`...)
-	b = strconv.AppendInt(b, quota, 10)
-	b = append(b, ";w="...)
-	return strconv.AppendInt(b, max(ceilSeconds(window), 1), 10)
+	return appendItem(b, id, "q", quota, "w", max(ceilSeconds(window), 1))
 }
 
 // appendLimit writes one RateLimit item: the policy name with r, the
 // remaining quota, and t, the seconds until the quota is fully restored.
 func appendLimit(b []byte, id string, remaining int64, reset time.Duration) []byte {
+	return appendItem(b, id, "r", remaining, "t", ceilSeconds(reset))
+}
+
+// appendItem writes a structured-field item: a String and two Integer
+// parameters.
+func appendItem(b []byte, id, k1 string, v1 int64, k2 string, v2 int64) []byte {
 	b = append(b, '"')
 	b = append(b, id...)
-	b = append(b, `";r=`...)
-	b = strconv.AppendInt(b, remaining, 10)
-	b = append(b, ";t="...)
-	return strconv.AppendInt(b, ceilSeconds(reset), 10)
+	b = append(append(append(b, `";`...), k1...), '=')
+	b = strconv.AppendInt(b, v1, 10)
+	b = append(append(append(b, ';'), k2...), '=')
+	return strconv.AppendInt(b, v2, 10)
 }

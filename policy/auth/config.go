@@ -282,7 +282,7 @@ func parseName(n cfg.Node) string {
 		return ""
 	}
 	if !namePattern.MatchString(s) {
-		v.Errorf("want 1 to 64 letters, digits, '_', '.' or '-', got %q", clip(s))
+		v.Errorf("want 1 to 64 letters, digits, '_', '.' or '-', got %q", cfg.Clip(s))
 		return ""
 	}
 	return s
@@ -381,7 +381,7 @@ func parseProvider(n cfg.Node) *Provider {
 			}
 			name = strings.ToLower(name)
 			if !headerPattern.MatchString(name) || strings.HasPrefix(name, ":") || name == "host" || name == "authorization" {
-				h.Errorf("want a header name other than host and authorization, got %q", clip(name))
+				h.Errorf("want a header name other than host and authorization, got %q", cfg.Clip(name))
 				continue
 			}
 			p.ClaimHeaders = append(p.ClaimHeaders, ClaimHeader{Claim: claim, Header: name})
@@ -416,7 +416,7 @@ func parseRemote(n cfg.Node) *RemoteJWKS {
 			}
 			host, path, _ := strings.Cut(rest, "/")
 			if !ok || host == "" {
-				v.Errorf(`want an absolute http(s) URI like "https://idp.example.com/.well-known/jwks.json", got %q`, clip(s))
+				v.Errorf(`want an absolute http(s) URI like "https://idp.example.com/.well-known/jwks.json", got %q`, cfg.Clip(s))
 			} else {
 				r.Authority, r.Path = host, "/"+path
 			}
@@ -458,7 +458,7 @@ func parseSource(n cfg.Node, bearer bool) (Source, bool) {
 		case "header":
 			name = strings.ToLower(name)
 			if !headerPattern.MatchString(name) {
-				v.Errorf("invalid header name %q", clip(name))
+				v.Errorf("invalid header name %q", cfg.Clip(name))
 				return Source{}, false
 			}
 			s = Source{Kind: FromHeader, Name: name}
@@ -521,7 +521,7 @@ func parseAPIKeys(n cfg.Node) *APIKeySource {
 			}
 			b, err := hex.DecodeString(d)
 			if err != nil || len(b) != 32 {
-				c.Errorf("want the key's SHA-256 as 64 hex digits (cmd/apikey-digest prints it), got %q", clip(d))
+				c.Errorf("want the key's SHA-256 as 64 hex digits (cmd/apikey-digest prints it), got %q", cfg.Clip(d))
 				continue
 			}
 			var dg [32]byte
@@ -553,7 +553,7 @@ func (c *Config) parseRequirement(n cfg.Node) *Requirement {
 				continue
 			}
 			if _, known := c.schemes[name]; !known {
-				v.Errorf("unknown scheme %q (want a provider or api_keys name)", clip(name))
+				v.Errorf("unknown scheme %q (want a provider or api_keys name)", cfg.Clip(name))
 				continue
 			}
 			alt = append(alt, SchemeScopes{Scheme: name, Scopes: scopes})
@@ -621,13 +621,13 @@ func (c *Config) CheckEndpoints(path string, known func(id string) bool) error {
 // pointerPath turns an RFC 6901 JSON pointer into an escaped gjson path.
 func pointerPath(ptr string) (string, error) {
 	if ptr == "" || ptr[0] != '/' {
-		return "", fmt.Errorf("want a JSON pointer starting with '/', got %q", clip(ptr))
+		return "", fmt.Errorf("want a JSON pointer starting with '/', got %q", cfg.Clip(ptr))
 	}
 	parts := strings.Split(ptr[1:], "/")
 	for i, p := range parts {
 		for j := 0; j < len(p); j++ {
 			if p[j] == '~' && (j+1 == len(p) || (p[j+1] != '0' && p[j+1] != '1')) {
-				return "", fmt.Errorf("bad escape in JSON pointer %q", clip(ptr))
+				return "", fmt.Errorf("bad escape in JSON pointer %q", cfg.Clip(ptr))
 			}
 		}
 		p = strings.ReplaceAll(strings.ReplaceAll(p, "~1", "/"), "~0", "~")

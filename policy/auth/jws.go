@@ -10,6 +10,7 @@ import (
 	"crypto/sha512"
 	"hash"
 	"math/big"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -221,7 +222,7 @@ func parseJWS(tok string, maxBytes int, allowed []string) (jws, Reason) {
 		return j, ReasonMalformed
 	}
 	a, ok := algByName[algName]
-	if !ok || !contains(allowed, algName) {
+	if !ok || !slices.Contains(allowed, algName) {
 		return j, ReasonAlgNotAllowed
 	}
 	j.alg, j.algName = a, algName
@@ -253,13 +254,4 @@ func (j *jws) verifyWith(ks *KeySet) (*Key, Reason) {
 		return nil, ReasonAlgKeyMismatch
 	}
 	return nil, ReasonBadSignature
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

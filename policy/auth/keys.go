@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"strings"
 
+	"github.com/apiwarden/apiwarden/policy/internal/cfg"
 	"github.com/tidwall/gjson"
 )
 
@@ -123,7 +124,7 @@ func ParseJWKS(data []byte, remote bool) ([]*Key, error) {
 			return true
 		}
 		if k.Kid != "" && seen[k.Kid] {
-			errs = append(errs, fmt.Errorf("keys[%d]: duplicate kid %q", i, clip(k.Kid)))
+			errs = append(errs, fmt.Errorf("keys[%d]: duplicate kid %q", i, cfg.Clip(k.Kid)))
 			return true
 		}
 		seen[k.Kid] = true
@@ -183,7 +184,7 @@ func ParseJWK(raw string, remote bool) (*Key, error) {
 		if remote {
 			return nil, nil
 		}
-		return nil, fmt.Errorf(`use: want "sig", got %q`, clip(use))
+		return nil, fmt.Errorf(`use: want "sig", got %q`, cfg.Clip(use))
 	}
 	if !remote && kty != "oct" && v.Get("d").Exists() {
 		return nil, errors.New("private key material (\"d\") in the configuration: configure the public key only")
@@ -247,7 +248,7 @@ func ParseJWK(raw string, remote bool) (*Key, error) {
 			if remote {
 				return nil, nil
 			}
-			return nil, fmt.Errorf(`crv: want "P-256" or "P-384", got %q`, clip(crv))
+			return nil, fmt.Errorf(`crv: want "P-256" or "P-384", got %q`, cfg.Clip(crv))
 		}
 		x, err := bytesOf("x")
 		if err != nil {
@@ -275,7 +276,7 @@ func ParseJWK(raw string, remote bool) (*Key, error) {
 			if remote {
 				return nil, nil
 			}
-			return nil, fmt.Errorf(`crv: want "Ed25519", got %q`, clip(crv))
+			return nil, fmt.Errorf(`crv: want "Ed25519", got %q`, cfg.Clip(crv))
 		}
 		x, err := bytesOf("x")
 		if err != nil {
@@ -301,7 +302,7 @@ func ParseJWK(raw string, remote bool) (*Key, error) {
 		if remote {
 			return nil, nil
 		}
-		return nil, fmt.Errorf(`kty: want "RSA", "EC", "OKP" or "oct", got %q`, clip(kty))
+		return nil, fmt.Errorf(`kty: want "RSA", "EC", "OKP" or "oct", got %q`, cfg.Clip(kty))
 	}
 	if alg != "" {
 		a, ok := algByName[alg]
@@ -309,7 +310,7 @@ func ParseJWK(raw string, remote bool) (*Key, error) {
 			if remote {
 				return nil, nil
 			}
-			return nil, fmt.Errorf("alg: %q does not fit a %s key", clip(alg), kty)
+			return nil, fmt.Errorf("alg: %q does not fit a %s key", cfg.Clip(alg), kty)
 		}
 	}
 	return k, nil
@@ -349,11 +350,4 @@ func dupKeys(v gjson.Result) bool {
 		return true
 	})
 	return dup
-}
-
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
 }

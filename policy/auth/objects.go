@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
@@ -141,14 +142,14 @@ func parseTemplate(s string) ([]tmplPart, error) {
 		case '{':
 			j := strings.IndexByte(s[i:], '}')
 			if j < 2 {
-				return nil, fmt.Errorf("template %q: want {claim}", clip(s))
+				return nil, fmt.Errorf("template %q: want {claim}", cfg.Clip(s))
 			}
 			flush()
 			out = append(out, tmplPart{claim: s[i+1 : i+j]})
 			hasClaim = true
 			i += j
 		case '}':
-			return nil, fmt.Errorf("template %q: unmatched '}'", clip(s))
+			return nil, fmt.Errorf("template %q: unmatched '}'", cfg.Clip(s))
 		case '*':
 			flush()
 			out = append(out, tmplPart{star: true})
@@ -301,7 +302,7 @@ func owns(b ObjectBinding, p *Principal, ref string) bool {
 		}
 		return ok && v != "" && v == ref
 	case MatchMember:
-		return contains(p.ClaimStrings(b.Claim), ref)
+		return slices.Contains(p.ClaimStrings(b.Claim), ref)
 	case MatchTemplate:
 		return matchTemplate(b.tmpl, p, ref)
 	}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
@@ -87,7 +88,7 @@ func (c *Config) CompileOpenAPI(doc OpenAPISecurity) (map[string]*Requirement, e
 			case "cookie":
 				kind = FromCookie
 			default:
-				errs.Addf(at+".in", "want header, query or cookie, got %q", clip(s.In))
+				errs.Addf(at+".in", "want header, query or cookie, got %q", cfg.Clip(s.In))
 				continue
 			}
 			if name == "" {
@@ -102,10 +103,10 @@ func (c *Config) CompileOpenAPI(doc OpenAPISecurity) (map[string]*Requirement, e
 				continue
 			}
 		case s.Type == "http":
-			errs.Addf(at+".scheme", "http scheme %q cannot be checked by apiwarden (want bearer)", clip(s.Scheme))
+			errs.Addf(at+".scheme", "http scheme %q cannot be checked by apiwarden (want bearer)", cfg.Clip(s.Scheme))
 			continue
 		default:
-			errs.Addf(at+".type", "security scheme type %q cannot be checked by apiwarden", clip(s.Type))
+			errs.Addf(at+".type", "security scheme type %q cannot be checked by apiwarden", cfg.Clip(s.Type))
 			continue
 		}
 		usable[n] = true
@@ -126,7 +127,7 @@ func (c *Config) CompileOpenAPI(doc OpenAPISecurity) (map[string]*Requirement, e
 			bad := false
 			for _, k := range keys {
 				if _, ok := doc.Schemes[k]; !ok {
-					errs.Addf(at+"["+itoa(i)+"]."+k, "unknown security scheme")
+					errs.Addf(at+"["+strconv.Itoa(i)+"]."+k, "unknown security scheme")
 					bad = true
 					continue
 				}
@@ -135,7 +136,7 @@ func (c *Config) CompileOpenAPI(doc OpenAPISecurity) (map[string]*Requirement, e
 					continue
 				}
 				if len(req[k]) > 0 && doc.Schemes[k].Type == "apiKey" {
-					errs.Addf(at+"["+itoa(i)+"]."+k, "scopes on an apiKey scheme cannot be checked")
+					errs.Addf(at+"["+strconv.Itoa(i)+"]."+k, "scopes on an apiKey scheme cannot be checked")
 					bad = true
 					continue
 				}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -114,7 +115,7 @@ func (p *Principal) Scopes() []string {
 }
 
 // HasScope reports whether the principal was granted scope s.
-func (p *Principal) HasScope(s string) bool { return contains(p.Scopes(), s) }
+func (p *Principal) HasScope(s string) bool { return slices.Contains(p.Scopes(), s) }
 
 // Claims returns the verified payload (JSON). Do not modify it, and never
 // log it.
@@ -220,10 +221,10 @@ func (p *Provider) checkClaims(payload []byte, now time.Time) (*Principal, Reaso
 		ok := false
 		switch {
 		case aud.Type == gjson.String:
-			ok = contains(p.Audiences, aud.Str)
+			ok = slices.Contains(p.Audiences, aud.Str)
 		case aud.IsArray():
 			aud.ForEach(func(_, v gjson.Result) bool {
-				if v.Type == gjson.String && contains(p.Audiences, v.Str) {
+				if v.Type == gjson.String && slices.Contains(p.Audiences, v.Str) {
 					ok = true
 					return false
 				}

@@ -3,6 +3,7 @@ package auth
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/apiwarden/apiwarden/policy/session"
@@ -195,7 +196,7 @@ func (rt *Runtime) Ingest(provider string, status int, body []byte, now time.Tim
 	}
 	var perr error
 	if status != 200 {
-		perr = errors.New("auth: key set fetch answered " + itoa(status))
+		perr = errors.New("auth: key set fetch answered " + strconv.Itoa(status))
 	} else if keys, err := ParseJWKS(body, true); err != nil {
 		perr = errors.New("auth: fetched key set: " + err.Error())
 	} else if len(keys) == 0 {
@@ -268,26 +269,4 @@ func (rt *Runtime) kidMiss(p *Provider, now time.Time) (changed, refetch bool) {
 		return true
 	})
 	return st.keys != before, won
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -350,7 +351,7 @@ func (rt *Runtime) functionLevel(ep *EndpointAuth, res Result, mode Mode) Result
 		roles := p.ClaimStrings(rt.cfg.RolesClaim)
 		ok := false
 		for _, r := range ep.Roles {
-			if contains(roles, r) {
+			if slices.Contains(roles, r) {
 				ok = true
 				break
 			}

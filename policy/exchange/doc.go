@@ -40,7 +40,7 @@
 // abuse rules that read the body, then the sequence rules: on the headers
 // when no body is checked, else after the body). A check is a name and a
 // func(*Exchange) (policy.Decision, error). It may report non-blocking
-// findings itself (x.finding); the first blocking decision of the list
+// findings itself (x.record); the first blocking decision of the list
 // refuses the request (a problem+json reply, counted and logged); an
 // error is a failure and failure_mode decides. To add one, add its
 // package under policy/, compile its configuration into the Policy, and

@@ -119,13 +119,20 @@ func (x *Exchange) logf(l Level, f string, args ...any) {
 	x.out.Logs = append(x.out.Logs, logf(l, f, args...))
 }
 
-// record reports a non-blocking decision (a log) and remembers the worst.
+// record reports a non-blocking decision (a log) and remembers the
+// worst. The request is counted by its first finding; later ones count
+// only their rule.
 func (x *Exchange) record(d *policy.Decision) {
 	if d.Verdict == policy.Allow {
 		return
 	}
+	first := x.decision.Verdict == policy.Allow
 	x.decision = policy.Worse(x.decision, *d)
-	x.countDecision(d)
+	if first {
+		x.countDecision(d)
+	} else {
+		x.countRule(d)
+	}
 	x.emit(d, 0)
 }
 

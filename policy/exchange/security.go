@@ -32,6 +32,18 @@ type security struct {
 	// callouts are the key-set fetches in flight, by Callout.ID.
 	callouts   map[uint32]string
 	nextCallID uint32
+	// needs says, per endpoint index (the last: unknown endpoints), what
+	// the stages read; decided at configure, not per request.
+	needs []needs
+}
+
+// needs is what the security stages read of one endpoint's exchanges.
+type needs struct {
+	// authBody: an object binding reads the request body.
+	authBody bool
+	// abuseBody: an abuse key reads the request body; abuseObserve: a
+	// rule counts the answer, abuseRespBody from its body.
+	abuseBody, abuseObserve, abuseRespBody bool
 }
 
 // securityState is what an Exchange keeps for them.
@@ -52,6 +64,8 @@ type securityState struct {
 	watchBody bool
 	// body is the request body while its checks run.
 	body []byte
+	// routeAdmitted: checkRoute decided the internal-route rule.
+	routeAdmitted bool
 }
 
 // reset prepares the state for a new stream, keeping its buffers.
@@ -66,16 +80,32 @@ func (rt *Runtime) addSecurity() {
 		rt.sec.jwtSession = rt.sessions.HasJWTSource()
 	}
 	if pol.Abuse != nil {
+		internal := pol.InternalEndpoints()
 		rt.sec.abuse = abuse.New(*pol.Abuse, abuse.Options{Store: rt.store, Salt: rt.sessions.Salt(), Prefix: pol.Name + "/",
-			InternalEndpoints: pol.InternalEndpoints()})
+			InternalEndpoints: internal})
 		rt.sec.abuseHeaders = rt.sec.abuse.HeaderNames()
-		if pol.Abuse.Internal.Enabled() || len(pol.InternalEndpoints()) > 0 {
+		if pol.Abuse.Internal.Enabled() || len(internal) > 0 {
 			rt.route = append(rt.route, check{name: "internal routes", run: (*Exchange).checkRoute})
 		}
 	}
 	if rt.sec.auth != nil {
 		rt.head = append(rt.head, check{name: "authentication", run: (*Exchange).checkAuth})
 		rt.complete = append(rt.complete, check{name: "object authorization", run: (*Exchange).checkObjectsInBody})
+	}
+	if rt.sec.auth == nil && rt.sec.abuse == nil {
+		return
+	}
+	rt.sec.needs = make([]needs, len(pol.Endpoints)+1)
+	for i := range rt.sec.needs {
+		id := ""
+		if i < len(pol.Endpoints) {
+			id = pol.Endpoints[i].ID
+		}
+		n := &rt.sec.needs[i]
+		n.authBody = rt.sec.auth != nil && pol.Auth.NeedsBody(id)
+		if e := rt.sec.abuse; e != nil {
+			n.abuseBody, n.abuseObserve, n.abuseRespBody = e.NeedsRequestBody(id), e.NeedsObserve(id), e.NeedsResponseBody(id)
+		}
 	}
 	if rt.sec.abuse != nil {
 		rt.head = append(rt.head, check{name: "abuse controls", run: (*Exchange).checkAbuseHead})
@@ -84,10 +114,21 @@ func (rt *Runtime) addSecurity() {
 	}
 }
 
+// needsOf is what the security stages read of ep's exchanges.
+func (rt *Runtime) needsOf(ep *policy.Endpoint) needs {
+	if rt.sec.needs == nil {
+		return needs{}
+	}
+	if ep == nil {
+		return rt.sec.needs[len(rt.sec.needs)-1]
+	}
+	return rt.sec.needs[ep.Index]
+}
+
 // needsBody reports whether a security stage of ep reads the request body.
 func (rt *Runtime) needsBody(ep *policy.Endpoint) bool {
-	id := endpointID(ep)
-	return (rt.sec.auth != nil && rt.pol.Auth.NeedsBody(id)) || (rt.sec.abuse != nil && rt.sec.abuse.NeedsRequestBody(id))
+	n := rt.needsOf(ep)
+	return n.authBody || n.abuseBody
 }
 
 func endpointID(ep *policy.Endpoint) string {
@@ -95,20 +136,6 @@ func endpointID(ep *policy.Endpoint) string {
 		return ""
 	}
 	return ep.ID
-}
-
-// finding reports a non-blocking decision: the first one counts the
-// request, later ones only their rule.
-func (x *Exchange) finding(d *policy.Decision) {
-	if d.Verdict == policy.Allow {
-		return
-	}
-	if x.decision.Verdict == policy.Allow {
-		x.record(d)
-		return
-	}
-	x.decision = policy.Worse(x.decision, *d)
-	x.report(d)
 }
 
 // checkRoute refuses an internal route called from outside.
@@ -119,7 +146,8 @@ func (x *Exchange) checkRoute() (policy.Decision, error) {
 	}
 	res := &x.sec.abRes
 	x.rt.sec.abuse.AdmitRoute(res, x.abuseRequest(nil))
-	return x.abuseDecision(res, false)
+	x.sec.routeAdmitted = true
+	return x.abuseDecision(res)
 }
 
 // checkAuth authenticates the request, makes the claim headers the
@@ -149,8 +177,8 @@ func (x *Exchange) checkAuth() (policy.Decision, error) {
 	if d.Verdict == policy.Block {
 		return d, nil
 	}
-	x.finding(&d)
-	if res.Reason != auth.ReasonNone || rt.pol.Auth.NeedsBody(id) {
+	x.record(&d)
+	if res.Reason != auth.ReasonNone || rt.needsOf(x.req.Match.Endpoint).authBody {
 		return policy.Allowed, nil
 	}
 	return x.authorizeObjects(nil)
@@ -159,7 +187,7 @@ func (x *Exchange) checkAuth() (policy.Decision, error) {
 // checkObjectsInBody checks the object bindings of an endpoint that binds
 // a body member, once the body passed.
 func (x *Exchange) checkObjectsInBody() (policy.Decision, error) {
-	if !x.rt.pol.Auth.NeedsBody(endpointID(x.req.Match.Endpoint)) {
+	if !x.rt.needsOf(x.req.Match.Endpoint).authBody {
 		return policy.Allowed, nil
 	}
 	return x.authorizeObjects(x.sec.body)
@@ -173,7 +201,7 @@ func (x *Exchange) authorizeObjects(body []byte) (policy.Decision, error) {
 	if d.Verdict == policy.Block {
 		return d, nil
 	}
-	x.finding(&d)
+	x.record(&d)
 	return policy.Allowed, nil
 }
 
@@ -181,8 +209,8 @@ func (x *Exchange) authorizeObjects(body []byte) (policy.Decision, error) {
 // headers; one whose keys read the body is admitted by checkAbuseBody.
 func (x *Exchange) checkAbuseHead() (policy.Decision, error) {
 	rt := x.rt
-	id := endpointID(x.req.Match.Endpoint)
-	if rt.sec.abuse.NeedsRequestBody(id) || rt.sec.abuse.NeedsObserve(id) {
+	n := rt.needsOf(x.req.Match.Endpoint)
+	if n.abuseBody || n.abuseObserve {
 		// Decided or observed after the headers are gone.
 		hm := x.sec.abHeaders
 		if hm == nil {
@@ -196,19 +224,18 @@ func (x *Exchange) checkAbuseHead() (policy.Decision, error) {
 			}
 		}
 	}
-	if rt.sec.abuse.NeedsRequestBody(id) {
+	if n.abuseBody {
 		return policy.Allowed, nil
 	}
 	return x.admit(nil)
 }
 
 func (x *Exchange) checkAbuseBody() (policy.Decision, error) {
-	rt := x.rt
-	id := endpointID(x.req.Match.Endpoint)
-	if !rt.sec.abuse.NeedsRequestBody(id) {
+	n := x.rt.needsOf(x.req.Match.Endpoint)
+	if !n.abuseBody {
 		return policy.Allowed, nil
 	}
-	if rt.sec.abuse.NeedsObserve(id) {
+	if n.abuseObserve {
 		// The response is counted under keys read from this body.
 		x.sec.reqBody = append(x.sec.reqBody[:0], x.sec.body...)
 	}
@@ -219,8 +246,7 @@ func (x *Exchange) checkAbuseBody() (policy.Decision, error) {
 func (x *Exchange) admit(body []byte) (policy.Decision, error) {
 	res := &x.sec.abRes
 	x.rt.sec.abuse.AdmitInto(res, x.abuseRequest(body), x.now())
-	// The internal-route rule was reported by checkRoute already.
-	d, err := x.abuseDecision(res, len(x.rt.route) > 0)
+	d, err := x.abuseDecision(res)
 	if err == nil && d.Verdict != policy.Block && len(res.Headers) > 0 {
 		x.sec.respFields = x.sec.respFields[:0]
 		for _, h := range res.Headers {
@@ -232,15 +258,14 @@ func (x *Exchange) admit(body []byte) (policy.Decision, error) {
 
 // abuseDecision reports the rules that logged and returns the refusal;
 // an engine that could not decide is a failure (failure_mode).
-func (x *Exchange) abuseDecision(res *abuse.Result, routeReported bool) (policy.Decision, error) {
+func (x *Exchange) abuseDecision(res *abuse.Result) (policy.Decision, error) {
 	for i := range res.Events {
 		ev := &res.Events[i]
-		if (ev.Verdict == abuse.Block && ev.Rule == res.Rule) || (routeReported && ev.Kind == abuse.KindInternal) {
+		if ev.Verdict == abuse.Block && ev.Rule == res.Rule {
 			continue
 		}
 		d := policy.AbuseEventDecision(ev)
-		d.Verdict = policy.Log
-		x.finding(&d)
+		x.record(&d)
 	}
 	if res.Err != nil {
 		return policy.Allowed, res.Err
@@ -254,7 +279,7 @@ func (x *Exchange) abuseRequest(body []byte) *abuse.Request {
 	r := &x.req
 	a := &x.sec.abReq
 	*a = abuse.Request{Method: r.Method, Endpoint: endpointID(r.Match.Endpoint), Path: r.Match.Path, Source: x.source,
-		Session: x.sessionHash, PathParams: (*pathParams)(r), Query: (*queryParams)(r)}
+		Session: x.sessionHash, PathParams: (*pathParams)(r), Query: (*queryParams)(r), RouteAdmitted: x.sec.routeAdmitted}
 	if r.Headers != nil {
 		a.Headers = (*headerGetter)(&r.Headers)
 	} else if x.sec.abHeaders != nil {
@@ -279,12 +304,11 @@ func (x *Exchange) abuseRequest(body []byte) *abuse.Request {
 // read only its status; a rule that reads the body observes it once the
 // body is complete (observeAbuse from the response path).
 func (x *Exchange) observeAbuseStatus() {
-	rt := x.rt
-	id := endpointID(x.req.Match.Endpoint)
-	if x.state.answeredLocally() || !rt.sec.abuse.NeedsObserve(id) {
+	n := x.rt.needsOf(x.req.Match.Endpoint)
+	if x.state.answeredLocally() || !n.abuseObserve {
 		return
 	}
-	if rt.sec.abuse.NeedsResponseBody(id) && x.resp != RespDone {
+	if n.abuseRespBody && x.resp != RespDone {
 		x.sec.watchBody = true
 		return
 	}
@@ -296,7 +320,7 @@ func (x *Exchange) observeAbuse(body []byte) {
 	rt := x.rt
 	x.sec.watchBody = false
 	var reqBody []byte
-	if rt.sec.abuse.NeedsRequestBody(endpointID(x.req.Match.Endpoint)) {
+	if rt.needsOf(x.req.Match.Endpoint).abuseBody {
 		reqBody = x.sec.reqBody
 	}
 	resp := abuse.Response{Status: x.status}
@@ -306,7 +330,6 @@ func (x *Exchange) observeAbuse(body []byte) {
 	res := rt.sec.abuse.Observe(x.abuseRequest(reqBody), &resp, x.now())
 	for i := range res.Events {
 		d := policy.AbuseEventDecision(&res.Events[i])
-		d.Verdict = policy.Log
 		x.countRule(&d)
 		x.emit(&d, x.status)
 	}
@@ -366,14 +389,16 @@ func (rt *Runtime) dueCallouts() []Callout {
 	return out
 }
 
-// CalloutDone takes the answer of callout id.
-func (rt *Runtime) CalloutDone(id uint32, status int, body []byte) []Log {
+// CalloutDone takes the answer of callout id: its headers (":status"
+// first, as the host gives them) and body.
+func (rt *Runtime) CalloutDone(id uint32, headers [][2]string, body []byte) []Log {
 	provider, ok := rt.sec.callouts[id]
 	if !ok {
 		return nil
 	}
 	delete(rt.sec.callouts, id)
-	if err := rt.sec.auth.Ingest(provider, status, body, rt.now()); err != nil {
+	st, _ := policy.Headers(headers).Get(":status")
+	if err := rt.sec.auth.Ingest(provider, int(parseLength(st)), body, rt.now()); err != nil {
 		return []Log{logf(LevelWarn, "apiwarden: key set of provider %q: %v", provider, err)}
 	}
 	return []Log{logf(LevelInfo, "apiwarden: key set of provider %q fetched", provider)}

@@ -1,14 +1,17 @@
 package exchange
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/apiwarden/apiwarden/policy/auth"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -265,7 +268,7 @@ func TestAPIKeyClientIsTheAbuseKey(t *testing.T) {
 	  "endpoints": [{"id": "get_balance", "method": "GET", "path": "/balance"}],
 	  "auth": {"api_keys": [{"name": "partner", "header": "x-api-key", "keys": {
 	      "e3a9ab3072756cb2b404980ba837bec9a0931d8b35ae3b406e5f0246d4cf7033": "partner-a",
-	      "` + sha256Hex("partner-key-b-0123456789") + `": "partner-b"}}],
+	      "` + auth.Digest("partner-key-b-0123456789") + `": "partner-b"}}],
 	    "default": [{"partner": []}]},
 	  "abuse": {"rate_limits": [{"id": "per-partner", "key": ["client_id"], "rate": "2/1h"}]}}`
 	rt, _ := newRuntime(t, cfg)
@@ -285,11 +288,6 @@ func TestAPIKeyClientIsTheAbuseKey(t *testing.T) {
 	assert.Equal(t, 401, call(""))
 }
 
-func sha256Hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
-
 // TestEventsNameTheForwardedClient: behind trusted proxies (abuse
 // trusted_hops), an event's client.address is the forwarded-for address
 // the limits key on, not the proxy's.
@@ -305,4 +303,96 @@ func TestEventsNameTheForwardedClient(t *testing.T) {
 		}
 		x.Done()
 	}
+}
+
+// TestSeveralFindingsCountTheRequestOnce: a monitor-mode authentication
+// refusal and a rate limit that only logs both report, and the request
+// is counted once, by its first finding.
+func TestSeveralFindingsCountTheRequestOnce(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig(`"auth": {"mode": "monitor", "api_keys": [{"name": "k", "header": "x-api-key",
+	    "keys": {"`+auth.Digest("some-key-0123456789")+`": "c"}}], "default": [{"k": []}]},
+	  "abuse": {"rate_limits": [{"id": "tiny", "key": ["client"], "rate": "1/1h", "burst": 1, "action": "log"}]}`))
+	var x Exchange
+	for i := 0; i < 2; i++ {
+		rt.Begin(&x)
+		st := x.RequestHeaders(req("GET", "/balance"), true, "1.2.3.4:5")
+		require.Nil(t, st.Reply, "monitor and log let it through")
+		done := x.Done()
+		if i == 1 {
+			text := logsText(st)
+			assert.Contains(t, text, `"apiwarden.rule":"missing-credentials"`)
+			assert.Contains(t, text, `"apiwarden.rule":"tiny"`)
+			all := Step{Metrics: append(append([]Inc(nil), st.Metrics...), done.Metrics...)}
+			assert.EqualValues(t, 1, metricValue(rt, all, "apiwarden.requests.get_balance.log"), "counted once")
+			assert.EqualValues(t, 0, metricValue(rt, all, "apiwarden.requests.get_balance.allow"))
+			assert.EqualValues(t, 1, metricValue(rt, all, "apiwarden.rule.tiny.log"))
+		}
+	}
+}
+
+// TestKeySetCalloutFromTheTick: with a remote key set, the tick asks
+// for one callout (cluster, GET, path and authority from the uri); the
+// answer's headers and body complete it, and tokens then verify. A
+// failed callout leaves the provider without keys, so failure_mode
+// (open) lets a request through.
+func TestKeySetCalloutFromTheTick(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	pub, err := key.PublicKey.Bytes()
+	require.NoError(t, err)
+	enc := base64.RawURLEncoding
+	jwks := `{"keys":[{"kty":"EC","crv":"P-256","kid":"e1","alg":"ES256","x":"` + enc.EncodeToString(pub[1:33]) + `","y":"` + enc.EncodeToString(pub[33:]) + `"}]}`
+	si := enc.EncodeToString([]byte(`{"alg":"ES256","kid":"e1"}`)) + "." + enc.EncodeToString([]byte(`{"iss":"https://idp","sub":"7","exp":4102444800}`))
+	d := sha256.Sum256([]byte(si))
+	r, s, err := ecdsa.Sign(rand.Reader, key, d[:])
+	require.NoError(t, err)
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	tok := si + "." + enc.EncodeToString(sig)
+
+	cfg := testConfig(`"auth": {"providers": [{"name": "idp", "issuer": "https://idp", "algorithms": ["ES256"],
+	    "remote_jwks": {"cluster": "idp_cluster", "uri": "https://idp.example/keys"}}], "default": [{"idp": []}]}`)
+	for _, answered := range []bool{true, false} {
+		rt, _ := newRuntime(t, cfg)
+		ts := rt.Tick()
+		require.Len(t, ts.Callouts, 1)
+		c := ts.Callouts[0]
+		assert.Equal(t, "idp_cluster", c.Cluster)
+		h := Headers(c.Headers)
+		assert.Equal(t, "GET", h.Value(":method"))
+		assert.Equal(t, "/keys", h.Value(":path"))
+		assert.Equal(t, "idp.example", h.Value(":authority"))
+		if answered {
+			assert.Contains(t, logsText(Step{Logs: rt.CalloutDone(c.ID, [][2]string{{":status", "200"}, {"content-type", "application/json"}}, []byte(jwks))}), "fetched")
+		} else {
+			assert.Contains(t, logsText(Step{Logs: rt.CalloutFailed(c.ID, "reset")}), "fetch failed")
+		}
+		assert.Empty(t, rt.CalloutDone(c.ID, nil, nil), "a callout is answered once")
+		var x Exchange
+		rt.Begin(&x)
+		st := x.RequestHeaders(req("GET", "/balance", [2]string{"authorization", "Bearer " + tok}), true, "1.2.3.4:5")
+		assert.Nil(t, st.Reply, "answered %v: verified, or failure_mode open", answered)
+		rt.Begin(&x)
+		st = x.RequestHeaders(req("GET", "/balance", [2]string{"authorization", "Bearer " + tok[:len(tok)-4] + "AAAA"}), true, "1.2.3.4:5")
+		if answered {
+			require.NotNil(t, st.Reply, "a forged signature is refused once keys are there")
+			assert.Equal(t, 401, st.Reply.Status)
+		} else {
+			assert.Nil(t, st.Reply, "without keys, failure_mode open")
+			assert.Contains(t, logsText(st), "authentication keys are not available")
+		}
+	}
+}
+
+// TestInternalRouteInMonitorModeReportsOnce: the internal-route rule is
+// decided before everything else and not again by the abuse rules.
+func TestInternalRouteInMonitorModeReportsOnce(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig(`"abuse": {"internal": {"endpoints": ["get_balance"], "cidrs": ["10.0.0.0/8"], "mode": "monitor"},
+	  "rate_limits": [{"id": "r", "key": ["client"], "rate": "100/1s"}]}`))
+	var x Exchange
+	rt.Begin(&x)
+	st := x.RequestHeaders(req("GET", "/balance"), true, "203.0.113.9:1")
+	require.Nil(t, st.Reply, "monitor: let through")
+	assert.Equal(t, 1, strings.Count(logsText(st), `"apiwarden.rule":"internal"`), logsText(st))
 }

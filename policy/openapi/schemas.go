@@ -148,36 +148,11 @@ func (p *parser) kinds(ptr string) (kind, itemKind string) {
 	return kind, itemKind
 }
 
-// propKinds maps each declared property of an object schema (its own
-// and its allOf members') to its primary type, for parameters serialised
-// as objects (style deepObject).
-func (p *parser) propKinds(ptr string) map[string]string {
-	out := map[string]string{}
-	var walk func(s *fastjson.Value, depth int)
-	walk = func(s *fastjson.Value, depth int) {
-		if s == nil || s.Type() != fastjson.TypeObject || depth > 8 {
-			return
-		}
-		if props := s.Get("properties"); props != nil && props.Type() == fastjson.TypeObject {
-			o, _ := props.Object()
-			o.Visit(func(k []byte, v *fastjson.Value) {
-				out[string(k)] = primaryType(p, p.follow(v, depth+1), depth+1)
-			})
-		}
-		for _, sub := range s.GetArray("allOf") {
-			walk(p.follow(sub, depth+1), depth+1)
-		}
-	}
-	walk(p.schemaValue(ptr, 0), 0)
-	return out
-}
-
-// formFields types the properties of a form body's object schema and
-// reads their serialisation from the encoding object (style form,
-// spaceDelimited or pipeDelimited; explode, true by default for form).
-func (p *parser) formFields(ptr string, enc node, hasEnc bool) map[string]FormField {
+// properties types each declared property of an object schema (its own
+// and its allOf members'): its primary type and, for an array, its
+// items' type.
+func (p *parser) properties(ptr string) map[string]FormField {
 	out := map[string]FormField{}
-	s := p.schemaValue(ptr, 0)
 	var walk func(s *fastjson.Value, depth int)
 	walk = func(s *fastjson.Value, depth int) {
 		if s == nil || s.Type() != fastjson.TypeObject || depth > 8 {
@@ -198,7 +173,25 @@ func (p *parser) formFields(ptr string, enc node, hasEnc bool) map[string]FormFi
 			walk(p.follow(sub, depth+1), depth+1)
 		}
 	}
-	walk(s, 0)
+	walk(p.schemaValue(ptr, 0), 0)
+	return out
+}
+
+// propKinds maps each declared property of an object schema to its
+// primary type, for parameters serialised as objects.
+func (p *parser) propKinds(ptr string) map[string]string {
+	out := map[string]string{}
+	for k, f := range p.properties(ptr) {
+		out[k] = f.Kind
+	}
+	return out
+}
+
+// formFields types the properties of a form body's object schema and
+// reads their serialisation from the encoding object (style form,
+// spaceDelimited or pipeDelimited; explode, true by default for form).
+func (p *parser) formFields(ptr string, enc node, hasEnc bool) map[string]FormField {
+	out := p.properties(ptr)
 	if !hasEnc {
 		return out
 	}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/apiwarden/apiwarden/policy/internal/cfg"
 	"github.com/tidwall/gjson"
 )
 
@@ -53,17 +54,17 @@ func ParseKeySource(s string) (KeySource, error) {
 	}
 	kind, name, ok := strings.Cut(s, ":")
 	if !ok || name == "" {
-		return KeySource{}, fmt.Errorf(`want "header:<name>", "cookie:<name>", "jwt:<claim>" or "ip", got %q`, clip(s))
+		return KeySource{}, fmt.Errorf(`want "header:<name>", "cookie:<name>", "jwt:<claim>" or "ip", got %q`, cfg.Clip(s))
 	}
 	switch kind {
 	case "header":
-		if !validToken(name) {
-			return KeySource{}, fmt.Errorf("invalid header name %q", clip(name))
+		if !cfg.IsToken(name) {
+			return KeySource{}, fmt.Errorf("invalid header name %q", cfg.Clip(name))
 		}
 		return KeySource{Kind: SourceHeader, Name: strings.ToLower(name)}, nil
 	case "cookie":
-		if !validToken(name) {
-			return KeySource{}, fmt.Errorf("invalid cookie name %q", clip(name))
+		if !cfg.IsToken(name) {
+			return KeySource{}, fmt.Errorf("invalid cookie name %q", cfg.Clip(name))
 		}
 		return KeySource{Kind: SourceCookie, Name: name}, nil
 	case "jwt":
@@ -72,28 +73,7 @@ func ParseKeySource(s string) (KeySource, error) {
 		}
 		return KeySource{Kind: SourceJWT, Name: name, path: gjson.Escape(name)}, nil
 	}
-	return KeySource{}, fmt.Errorf(`unknown key source kind %q (want header, cookie, jwt or ip)`, clip(kind))
-}
-
-// validToken accepts RFC 9110 token characters.
-func validToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return s != ""
-}
-
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
+	return KeySource{}, fmt.Errorf(`unknown key source kind %q (want header, cookie, jwt or ip)`, cfg.Clip(kind))
 }
 
 // Headers reads request headers by lower-case name; a missing header is "".

@@ -329,7 +329,7 @@ func (n Node) Enum(allowed ...string) (string, bool) {
 		return "", false
 	}
 	if !contains(allowed, s) {
-		n.Errorf("want one of %s, got %q", quoteAll(allowed), clip(s))
+		n.Errorf("want one of %s, got %q", quoteAll(allowed), Clip(s))
 		return "", false
 	}
 	return s, true
@@ -391,7 +391,7 @@ func (n Node) Duration() (time.Duration, bool) {
 	s := string(n.V.GetStringBytes())
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		n.Errorf(`want a positive duration like "5m", got %q`, clip(s))
+		n.Errorf(`want a positive duration like "5m", got %q`, Clip(s))
 		return 0, false
 	}
 	return d, true
@@ -422,8 +422,8 @@ func quoteAll(list []string) string {
 	return strings.Join(q, ", ")
 }
 
-// clip keeps messages one short line even when a value is huge.
-func clip(s string) string {
+// Clip keeps messages one short line even when a value is huge.
+func Clip(s string) string {
 	const max = 64
 	if len(s) > max {
 		return s[:max] + "..."
@@ -432,3 +432,18 @@ func clip(s string) string {
 }
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// IsToken reports an RFC 9110 token (header names, rule ids, cookie
+// names): one or more of letters, digits and !#$%&'*+-.^_`|~.
+func IsToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
