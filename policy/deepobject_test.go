@@ -27,11 +27,7 @@ func deepObjectPolicy(t *testing.T) *Policy {
 
 func TestDeepObjectQueryParameters(t *testing.T) {
 	p := deepObjectPolicy(t)
-	for _, c := range []struct {
-		target  string
-		reason  Reason
-		pointer string
-	}{
+	checkTargets(t, p, "filter", []targetCase{
 		{"/items?filter[state]=open&filter[since]=2", ReasonNone, ""},
 		{"/items?filter%5Bstate%5D=closed&page=3", ReasonNone, ""},
 		{"/items?filter[draft]=true", ReasonNone, ""},
@@ -45,14 +41,7 @@ func TestDeepObjectQueryParameters(t *testing.T) {
 		{"/items?filter[a][b]=1", ReasonInvalidParameter, ""},
 		{"/items?filter[]=1", ReasonInvalidParameter, ""},
 		{"/items?filter[state]=open&debug=1", ReasonUnknownParameter, ""},
-	} {
-		_, d := head(p, "GET", c.target)
-		assert.Equal(t, c.reason, d.Reason, c.target)
-		if c.pointer != "" && assert.NotEmpty(t, d.Violations, c.target) {
-			assert.Equal(t, c.pointer, d.Violations[0].Pointer, c.target)
-			assert.Equal(t, "filter", d.Violations[0].Name, c.target)
-		}
-	}
+	})
 }
 
 // TestFormObjectQueryParameters: object parameters in style form, as
@@ -68,11 +57,7 @@ func TestFormObjectQueryParameters(t *testing.T) {
 	     "schema":{"type":"object","properties":{"h":{"type":"integer"},"name":{"type":"string"}}}}],
 	    "responses":{"200":{"description":"ok"}}}}}}}`))
 	require.NoError(t, err)
-	for _, c := range []struct {
-		target  string
-		reason  Reason
-		pointer string
-	}{
+	checkTargets(t, p, "", []targetCase{
 		{"/paint?R=100&G=200", ReasonNone, ""},
 		{"/paint?R=1&hsl=h,120,name,teal", ReasonNone, ""},
 		{"/paint?R=300", ReasonInvalidParameter, "/R"},
@@ -82,13 +67,7 @@ func TestFormObjectQueryParameters(t *testing.T) {
 		{"/paint?R=1&hsl=h,x,name,teal", ReasonInvalidParameter, "/h"},
 		{"/paint?R=1&hsl=h,1,name", ReasonInvalidParameter, ""},
 		{"/paint?R=1&B=2", ReasonUnknownParameter, ""},
-	} {
-		_, d := head(p, "GET", c.target)
-		assert.Equal(t, c.reason, d.Reason, c.target)
-		if c.pointer != "" && assert.NotEmpty(t, d.Violations, c.target) {
-			assert.Equal(t, c.pointer, d.Violations[0].Pointer, c.target)
-		}
-	}
+	})
 }
 
 // TestSimpleObjectParameters: object path and header parameters in style
@@ -125,6 +104,30 @@ func TestSimpleObjectParameters(t *testing.T) {
 		assert.Equal(t, c.reason, d.Reason, "%s %s", c.target, c.tint)
 		if c.pointer != "" && assert.NotEmpty(t, d.Violations, c.target) {
 			assert.Equal(t, c.pointer, d.Violations[0].Pointer, "%s %s", c.target, c.tint)
+		}
+	}
+}
+
+// targetCase is a GET target and the reason (and first violation
+// pointer) the header checks give it.
+type targetCase struct {
+	target  string
+	reason  Reason
+	pointer string
+}
+
+// checkTargets runs the header checks on each case; name, when set, is
+// the parameter every violation must name.
+func checkTargets(t *testing.T, p *Policy, name string, cases []targetCase) {
+	t.Helper()
+	for _, c := range cases {
+		_, d := head(p, "GET", c.target)
+		assert.Equal(t, c.reason, d.Reason, c.target)
+		if c.pointer != "" && assert.NotEmpty(t, d.Violations, c.target) {
+			assert.Equal(t, c.pointer, d.Violations[0].Pointer, c.target)
+			if name != "" {
+				assert.Equal(t, name, d.Violations[0].Name, c.target)
+			}
 		}
 	}
 }

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"os"
 	"sort"
@@ -35,74 +34,27 @@ func TestDifferentialKinOpenAPI(t *testing.T) {
 	router, err := gorillamux.NewRouter(kdoc)
 	require.NoError(t, err)
 
-	var doc map[string]any
-	require.NoError(t, json.Unmarshal(raw, &doc))
-	resolve := refResolver(doc)
-	type variant struct{ name, target string }
+	ops, resolve := githubOps(t)
 	var disagree []string
 	compared := 0
-	for tpl, itemRaw := range doc["paths"].(map[string]any) {
-		item := itemRaw.(map[string]any)
-		common, _ := item["parameters"].([]any)
-		for method, opRaw := range item {
-			op, ok := opRaw.(map[string]any)
-			if !ok || method == "parameters" {
-				continue
-			}
-			own, _ := op["parameters"].([]any)
-			var prms []map[string]any
-			for _, x := range append(append([]any{}, common...), own...) {
-				prms = append(prms, resolve(x))
-			}
-			build := func(spoil int, how string) (string, bool) {
-				path, query, spoiled := tpl, []string{}, false
-				for i, prm := range prms {
-					name, _ := prm["name"].(string)
-					s := resolve(prm["schema"])
-					v := generated(s, resolve)
-					if i == spoil {
-						switch {
-						case how == "type" && (s["type"] == "integer" || s["type"] == "number"):
-							v, spoiled = "abc", true
-						case how == "enum" && s["enum"] != nil:
-							v, spoiled = "zzz-not-a-member", true
-						case how == "drop" && prm["in"] == "query" && prm["required"] == true:
-							spoiled = true
-							continue
-						}
-					}
-					switch prm["in"] {
-					case "path":
-						path = strings.ReplaceAll(path, "{"+name+"}", v)
-					case "query":
-						query = append(query, name+"="+v)
-					}
-				}
-				if len(query) > 0 {
-					path += "?" + strings.Join(query, "&")
-				}
-				return path, spoil < 0 || spoiled
-			}
-			variants := []variant{}
-			if t0, _ := build(-1, ""); true {
-				variants = append(variants, variant{"valid", t0})
-			}
-			for i := range prms {
-				for _, how := range []string{"type", "enum", "drop"} {
-					if target, ok := build(i, how); ok {
-						variants = append(variants, variant{how, target})
-					}
+	for _, op := range ops {
+		type variant struct{ name, target string }
+		valid, _ := op.target(resolve, -1, "")
+		variants := []variant{{"valid", valid}}
+		for i := range op.prms {
+			for _, how := range []string{"type", "enum", "drop"} {
+				if target, ok := op.target(resolve, i, how); ok {
+					variants = append(variants, variant{how, target})
 				}
 			}
-			id, _ := op["operationId"].(string)
-			for _, v := range variants {
-				_, d := head(p, strings.ToUpper(method), v.target)
-				ours := d.Verdict == Allow || (d.Reason == ReasonSchema && len(d.Violations) == 1 && d.Violations[0].In == "body")
-				theirs := kinAccepts(router, strings.ToUpper(method), v.target)
-				compared++
-				if ours != theirs {
-					disagree = append(disagree, id+" "+v.name+" "+v.target+": apiwarden "+verdictText(ours)+", kin-openapi "+verdictText(theirs))
-				}
+		}
+		for _, v := range variants {
+			_, d := head(p, op.method, v.target)
+			ours := d.Verdict == Allow || bodyMissing(d)
+			theirs := kinAccepts(router, op.method, v.target)
+			compared++
+			if ours != theirs {
+				disagree = append(disagree, op.id+" "+v.name+" "+v.target+": apiwarden "+verdictText(ours)+", kin-openapi "+verdictText(theirs))
 			}
 		}
 	}
