@@ -85,6 +85,10 @@ func TestKnownEndpointPasses(t *testing.T) {
 	host.CompleteHttpContext(id)
 	n, err := host.GetCounterMetric("apiwarden.requests.get_balance.allow")
 	require.NoError(t, err)
+	assert.Zero(t, n, "counters are batched: nothing before the tick")
+	host.Tick()
+	n, err = host.GetCounterMetric("apiwarden.requests.get_balance.allow")
+	require.NoError(t, err)
 	assert.EqualValues(t, 1, n)
 }
 
@@ -107,6 +111,7 @@ func TestUnknownEndpointBlockedWithProblemJSON(t *testing.T) {
 	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", ev["trace_id"])
 	assert.Equal(t, "block", ev["apiwarden.verdict"])
 	assert.Equal(t, "192.0.2.7", ev["client.address"])
+	host.Tick()
 	n, err := host.GetCounterMetric("apiwarden.requests._unknown.block")
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, n)

@@ -11,6 +11,11 @@ import (
 // Host attributes and buffers the filter reads, in one place. Property
 // paths are segments (abi.PropertyPath); Envoy encodings: strings raw.
 
+// hostAddress reads the downstream address when the exchange asks.
+type hostAddress struct{}
+
+func (hostAddress) SourceAddress() string { return sourceAddress() }
+
 // sourceAddress is the downstream address as Envoy gives it ("ip:port").
 func sourceAddress() string {
 	b, err := abi.GetProperty([]string{"source", "address"})

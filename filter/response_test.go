@@ -86,6 +86,7 @@ func TestResponseProtection(t *testing.T) {
 				}
 			}
 			assert.Contains(t, undeclared, `"undeclared":["/owner/risk_score"]`, "excessive data exposure is reported by pointer")
+			require.NoError(t, host.Tick(), "counters are published by the tick")
 			n, ok := host.Metric("wasmcustom.apiwarden.redacted.list_accounts")
 			assert.True(t, ok)
 			assert.EqualValues(t, 1, n)

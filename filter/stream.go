@@ -24,7 +24,7 @@ func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) (act types.Action
 	}
 	armFault(s.id, hdrs)
 	fault(s.id, "request_headers")
-	return s.apply(s.x.RequestHeaders(hdrs, endOfStream, sourceAddress()), request)
+	return s.apply(s.x.RequestHeaders(hdrs, endOfStream, hostAddress{}), request)
 }
 
 func (s *stream) OnHttpRequestBody(size int, endOfStream bool) (act types.Action) {

@@ -58,7 +58,7 @@ func (p *pluginContext) OnPluginStart(size int) types.OnPluginStartStatus {
 		abi.LogCriticalf("apiwarden: invalid configuration: %s", strings.ReplaceAll(err.Error(), "\n", ";"))
 		return types.OnPluginStartStatusFailed
 	}
-	rt, notes, err := exchange.NewRuntime(exchange.Config{Policy: pol, Store: sharedStore{}, Now: time.Now, Random: randomBytes})
+	rt, notes, err := exchange.NewRuntime(exchange.Config{Policy: pol, Store: sharedStore{}, Now: abi.Now, Random: randomBytes})
 	if err != nil {
 		abi.LogCriticalf("apiwarden: %v", err)
 		return types.OnPluginStartStatusFailed

@@ -60,6 +60,27 @@ func TestTicks(t *testing.T) {
 	assert.ErrorIs(t, real.Advance(time.Second), ErrRealClock)
 }
 
+// TestTickFiresNow: Host.Tick fires every armed VM's tick at once, real
+// clock or manual, and re-arms it a period later.
+func TestTickFiresNow(t *testing.T) {
+	clock := NewClock(time.Unix(1700000000, 0))
+	h := newProbe(t, Options{PluginConfig: []byte("metrics=1;tick=1000"), Workers: 2, Clock: clock})
+	require.NoError(t, h.Advance(500*time.Millisecond))
+	require.NoError(t, h.Tick())
+	v, _ := h.Metric("wasmcustom.probe.ticks")
+	assert.Equal(t, int64(2), v, "both VMs, before their period")
+	require.NoError(t, h.Advance(999*time.Millisecond))
+	v, _ = h.Metric("wasmcustom.probe.ticks")
+	assert.Equal(t, int64(2), v, "re-armed one period after the forced tick")
+	require.NoError(t, h.Advance(time.Millisecond))
+	v, _ = h.Metric("wasmcustom.probe.ticks")
+	assert.Equal(t, int64(4), v)
+
+	unarmed := newProbe(t, Options{})
+	require.NoError(t, unarmed.Tick())
+	assert.Empty(t, events(unarmed.VM(0), "tick"), "no period set, no tick")
+}
+
 func TestTickPeriodZeroDisables(t *testing.T) {
 	clock := NewClock(time.Unix(0, 0))
 	h := newProbe(t, Options{PluginConfig: []byte("tick=10;tick_off=1"), Clock: clock})

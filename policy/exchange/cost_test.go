@@ -12,7 +12,7 @@ func TestNoSequenceRulesReadNoHistory(t *testing.T) {
 	rt, st := newRuntime(t, testConfig())
 	var x Exchange
 	rt.Begin(&x)
-	x.RequestHeaders(req("GET", "/balance", [2]string{"x-session-id", "s1"}), true, "192.0.2.1:1")
+	x.RequestHeaders(req("GET", "/balance", [2]string{"x-session-id", "s1"}), true, Addr("192.0.2.1:1"))
 	x.ResponseHeaders(status(200), true)
 	x.Done()
 	assert.Zero(t, st.gets, "no sequence rules: no shared-data read on the request path")
@@ -22,7 +22,7 @@ func TestUnprotectedResponseReadsOnlyTheStatus(t *testing.T) {
 	rt, _ := newRuntime(t, testConfig())
 	var x Exchange
 	rt.Begin(&x)
-	x.RequestHeaders(req("GET", "/balance"), true, "")
+	x.RequestHeaders(req("GET", "/balance"), true, Addr(""))
 	all := 0
 	st := x.ResponseHeaders(respHeaders{h: Headers{{":status", "200"}}, all: &all}, false)
 	assert.Zero(t, all, "nothing to rewrite: the header map is not read")
@@ -34,11 +34,19 @@ func TestNoEventFormatsNoTraceID(t *testing.T) {
 	rt, _ := newRuntime(t, testConfig())
 	var x Exchange
 	rt.Begin(&x)
-	st := x.RequestHeaders(req("GET", "/balance"), true, "")
+	st := x.RequestHeaders(req("GET", "/balance"), true, Addr(""))
 	assert.Empty(t, st.Logs)
 	assert.Empty(t, x.traceID, "the trace id is formatted only for an event or a refusal")
 	st = x.Done()
-	assert.Len(t, st.Metrics, 1, "one batched increment: the allow counter")
+	assert.Empty(t, st.Metrics, "counters wait for the tick")
+	rt.Begin(&x)
+	x.RequestHeaders(req("GET", "/balance"), true, Addr(""))
+	x.Done()
+	ts := rt.Tick()
+	require.Len(t, ts.Metrics, 1, "two requests, one batched increment: the allow counter")
+	assert.Equal(t, "apiwarden.requests.get_balance.allow", rt.Metrics()[ts.Metrics[0].ID].Name)
+	assert.EqualValues(t, 2, ts.Metrics[0].N)
+	assert.Empty(t, rt.Tick().Metrics, "published once")
 }
 
 func TestHeaderOnlyRequestAllocations(t *testing.T) {
@@ -49,7 +57,7 @@ func TestHeaderOnlyRequestAllocations(t *testing.T) {
 	respP := &resp
 	run := func() {
 		rt.Begin(&x)
-		x.RequestHeaders(h, true, "192.0.2.1:1")
+		x.RequestHeaders(h, true, Addr("192.0.2.1:1"))
 		x.ResponseHeaders(respP, true)
 		x.Done()
 	}
@@ -67,7 +75,7 @@ func TestSequenceRuleBlocksAndRecordsOnSuccess(t *testing.T) {
 	sid := [2]string{"x-session-id", "alice"}
 	var x Exchange
 	rt.Begin(&x)
-	s := x.RequestHeaders(req("POST", "/transfer", ctJSON, sid), false, "")
+	s := x.RequestHeaders(req("POST", "/transfer", ctJSON, sid), false, Addr(""))
 	assert.Equal(t, StateBuffering, x.State(), "a checked body defers the sequence check")
 	s = x.RequestBody(13, true, body{b: `{"amount":12}`})
 	require.NotNil(t, s.Reply)
@@ -78,13 +86,13 @@ func TestSequenceRuleBlocksAndRecordsOnSuccess(t *testing.T) {
 
 	// A balance read answered 2xx becomes a step; then the transfer passes.
 	rt.Begin(&x)
-	x.RequestHeaders(req("GET", "/balance", sid), true, "")
+	x.RequestHeaders(req("GET", "/balance", sid), true, Addr(""))
 	assert.True(t, x.pendingStep)
 	x.ResponseHeaders(status(200), true)
 	assert.False(t, x.pendingStep)
 	x.Done()
 	rt.Begin(&x)
-	x.RequestHeaders(req("POST", "/transfer", ctJSON, sid), false, "")
+	x.RequestHeaders(req("POST", "/transfer", ctJSON, sid), false, Addr(""))
 	s = x.RequestBody(13, true, body{b: `{"amount":12}`})
 	assert.Nil(t, s.Reply, logsText(s))
 	assert.Equal(t, StateForwarded, x.State())
@@ -94,7 +102,7 @@ func TestShadowEndpointsAreLearned(t *testing.T) {
 	rt, _ := newRuntime(t, testConfig(`"unknown_endpoints":"log"`))
 	var x Exchange
 	rt.Begin(&x)
-	s := x.RequestHeaders(req("GET", "/api/users/123"), true, "")
+	s := x.RequestHeaders(req("GET", "/api/users/123"), true, Addr(""))
 	assert.Contains(t, logsText(s), `"apiwarden.shadow_route"`)
 	x.ResponseHeaders(status(200), true)
 	x.Done()
@@ -121,4 +129,40 @@ func TestMetricsCatalogue(t *testing.T) {
 func TestRuntimeNeedsItsPorts(t *testing.T) {
 	_, _, err := NewRuntime(Config{})
 	assert.ErrorContains(t, err, "exchange: runtime needs")
+}
+
+// countedAddress counts the reads of the downstream address.
+type countedAddress struct {
+	addr  string
+	reads int
+}
+
+func (a *countedAddress) SourceAddress() string { a.reads++; return a.addr }
+
+// TestAddressAndSessionOnDemand: the downstream address (a host call in
+// Envoy) is read only for an event or a key that needs it, once; the
+// session key is hashed only when the session is used.
+func TestAddressAndSessionOnDemand(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig(`"session": {"from": ["header:x-session-id", "ip"]}`))
+	var x Exchange
+	addr := &countedAddress{addr: "192.0.2.7:4242"}
+	rt.Begin(&x)
+	st := x.RequestHeaders(req("GET", "/balance", [2]string{"x-session-id", "s1"}), true, addr)
+	x.Done()
+	require.Empty(t, st.Logs)
+	assert.Zero(t, addr.reads, "no event, session from a header: the address is not read")
+	assert.Empty(t, x.sessionHash, "the session was not used: not hashed")
+
+	rt.Begin(&x)
+	st = x.RequestHeaders(req("GET", "/balance"), true, addr)
+	x.Done()
+	assert.Equal(t, 1, addr.reads, "the session falls back on the client address")
+
+	rt.Begin(&x)
+	addr.reads = 0
+	st = x.RequestHeaders(req("GET", "/nowhere", [2]string{"x-session-id", "s1"}), true, addr)
+	require.NotNil(t, st.Reply)
+	assert.Contains(t, logsText(st), `"client.address":"192.0.2.7"`)
+	assert.Contains(t, logsText(st), `"apiwarden.session":"`+rt.sessions.Hash("s1")+`"`)
+	assert.Equal(t, 1, addr.reads, "the event names the client: read once")
 }

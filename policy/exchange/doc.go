@@ -15,7 +15,7 @@
 // RequestTrailers, ResponseHeaders, ResponseBody, ResponseTrailers, Done,
 // and Fail for failures the adapter meets) each return one Step: the
 // callback's result (Continue or Pause), header edits, a body replacement,
-// a local reply, log lines and metric increments. The state machine is
+// a local reply, log lines and histogram records. The state machine is
 // explicit (State for the request side, RespState for the response side;
 // state.go draws it). A Step's slices are valid until the next call.
 //
@@ -24,8 +24,9 @@
 // A policy pays only for what it uses: no sequence rules, no history
 // read; no response protection, no response body buffered and only
 // :status read; no event, no event text and no trace id formatted. The
-// request headers are read once, by the adapter; metric increments are
-// batched in the Step; a header-only request allocates nothing the
+// request headers are read once, by the adapter; counter increments are
+// batched per VM and published by Runtime.Tick once a second (in Envoy
+// each one is a host call); a header-only request allocates nothing the
 // Exchange can reuse (its buffers survive Runtime.Begin).
 //
 // # Adding a stage

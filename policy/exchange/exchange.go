@@ -25,8 +25,16 @@ type Exchange struct {
 	traced          bool
 	traceID, spanID string
 
-	client, source, sessionHash string
-	anomaly                     float64
+	// The downstream address is read from src only when needed (an
+	// event, a client-keyed session or limit): in Envoy it is a host
+	// call. The session key is hashed only when the session is used.
+	src                     AddressSource
+	source                  string
+	sourceRead              bool
+	client                  string
+	sessionRaw, sessionHash string
+	sessionHashed           bool
+	anomaly                 float64
 	// shadow is the learned template of a request no endpoint matched.
 	shadow string
 	// reqBytes counts a request body streamed without buffering.
@@ -164,14 +172,12 @@ func (x *Exchange) problemReply(d *policy.Decision) {
 func (x *Exchange) emit(d *policy.Decision, status int) {
 	now := x.now().UnixNano()
 	if !x.rt.events.Take(now) {
-		// Counted from the tick: under a flood every request would
-		// otherwise pay a host call for it.
-		x.rt.droppedEvents++
+		x.rt.metrics.add(x.rt.metrics.dropped, 1)
 		return
 	}
 	traceID := x.traceIDString() // sets x.spanID too
 	if x.client == "" {
-		x.client = hostOf(x.source)
+		x.client = hostOf(x.address())
 	}
 	e := policy.Event{
 		TimeUnixNano: now,
@@ -180,7 +186,7 @@ func (x *Exchange) emit(d *policy.Decision, status int) {
 		Method:       x.req.Method,
 		Path:         x.req.Match.Path,
 		Client:       x.client,
-		Session:      x.sessionHash,
+		Session:      x.session(),
 		Status:       status,
 		Anomaly:      x.anomaly,
 		Shadow:       x.shadow,
@@ -191,6 +197,40 @@ func (x *Exchange) emit(d *policy.Decision, status int) {
 	start := len(x.text)
 	x.text = policy.AppendEvent(x.text, d, &e)
 	x.out.Logs = append(x.out.Logs, Log{Level: LevelWarn, Text: x.text[start:len(x.text):len(x.text)]})
+}
+
+// address is the downstream "ip:port", read from the host on first use.
+func (x *Exchange) address() string {
+	if !x.sourceRead {
+		x.sourceRead = true
+		if x.src != nil {
+			x.source = x.src.SourceAddress()
+		}
+	}
+	return x.source
+}
+
+// lazyAddress reads the address for the session package, on demand.
+type lazyAddress Exchange
+
+func (a *lazyAddress) SourceAddress() string { return (*Exchange)(a).address() }
+
+// session is the request's session hash ("" for none), hashed on first
+// use.
+func (x *Exchange) session() string {
+	if !x.sessionHashed {
+		x.sessionHashed = true
+		if x.sessionRaw != "" {
+			x.sessionHash = x.rt.sessions.Hash(x.sessionRaw)
+		}
+	}
+	return x.sessionHash
+}
+
+// setSessionKey replaces the raw session key (a verified token names
+// the session once it is verified).
+func (x *Exchange) setSessionKey(raw string) {
+	x.sessionRaw, x.sessionHash, x.sessionHashed = raw, "", false
 }
 
 // traceIDString formats the trace id on first use.

@@ -117,12 +117,19 @@ func status(code int, extra ...[2]string) respHeaders {
 	return respHeaders{h: append(Headers{{":status", fmt.Sprint(code)}}, extra...)}
 }
 
-// metricValue sums a step's increments of the metric named name.
+// metricValue is what the metric named name would show: the step's
+// histogram records plus the counter increments the runtime has batched
+// since its last tick.
 func metricValue(rt *Runtime, st Step, name string) uint64 {
 	var n uint64
 	for _, in := range st.Metrics {
 		if rt.Metrics()[in.ID].Name == name {
 			n += in.N
+		}
+	}
+	for id, d := range rt.Metrics() {
+		if d.Name == name {
+			n += rt.metrics.pending[id]
 		}
 	}
 	return n

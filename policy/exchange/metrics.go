@@ -44,6 +44,12 @@ type metricIDs struct {
 	inspected     MetricID
 	// byRule[rule id][verdict] for log and block decisions.
 	byRule map[string]*[3]MetricID
+
+	// pending are counter increments not yet published, dirty the
+	// counters they touch, in first-touch order (see inc).
+	pending []uint64
+	dirty   []MetricID
+	flushed []Inc
 }
 
 const unknownOp = "_unknown"
@@ -96,7 +102,31 @@ func newMetricIDs(p *policy.Policy) *metricIDs {
 		}
 		m.byRule[id] = &c
 	}
+	m.pending = make([]uint64, len(m.defs))
 	return m
+}
+
+// add batches a counter increment.
+func (m *metricIDs) add(id MetricID, n uint64) {
+	if n == 0 {
+		return
+	}
+	if m.pending[id] == 0 {
+		m.dirty = append(m.dirty, id)
+	}
+	m.pending[id] += n
+}
+
+// flush returns the batched increments (one per counter touched) and
+// clears them. The slice is reused by the next flush.
+func (m *metricIDs) flush() []Inc {
+	m.flushed = m.flushed[:0]
+	for _, id := range m.dirty {
+		m.flushed = append(m.flushed, Inc{ID: id, N: m.pending[id]})
+		m.pending[id] = 0
+	}
+	m.dirty = m.dirty[:0]
+	return m.flushed
 }
 
 func (m *metricIDs) defineDetectorsByOp(p *policy.Policy) {
@@ -135,10 +165,18 @@ func (m *metricIDs) row(ep *policy.Endpoint) int {
 // an endpoint or rule id becomes '_'.
 func metricSegment(id string) string { return strings.ReplaceAll(id, ".", "_") }
 
-// inc adds one increment to the step.
+// inc adds n to a counter, or records n in a histogram. Counters are
+// batched per VM and published by the tick, once a second: in Envoy each
+// increment is a host call, which would otherwise be paid two or more
+// times per request. Histogram records carry their value and go out with
+// the step.
 func (x *Exchange) inc(id MetricID, n uint64) {
-	if id != noMetric {
+	switch m := x.rt.metrics; {
+	case id == noMetric:
+	case m.defs[id].Kind == Histogram:
 		x.out.Metrics = append(x.out.Metrics, Inc{ID: id, N: n})
+	default:
+		m.add(id, n)
 	}
 }
 

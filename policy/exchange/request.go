@@ -10,9 +10,9 @@ import (
 
 // RequestHeaders decides everything the request headers can decide. h is
 // read here only (Envoy makes the headers unreadable once the phase
-// continues); endOfStream says the request has no body; sourceAddress is
-// the downstream "ip:port".
-func (x *Exchange) RequestHeaders(h Headers, endOfStream bool, sourceAddress string) Step {
+// continues); endOfStream says the request has no body; src gives the
+// downstream "ip:port" when the exchange needs it.
+func (x *Exchange) RequestHeaders(h Headers, endOfStream bool, src AddressSource) Step {
 	x.begin()
 	if x.state != StateHeaders {
 		return x.finish(Continue)
@@ -28,23 +28,20 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool, sourceAddress str
 	if cl, ok := h.Get("content-length"); ok {
 		r.ContentLength = parseLength(cl)
 	}
-	// The client address is formatted only for an event (emit), except
-	// behind trusted proxies: then it is the forwarded-for address the
-	// limits key on, read while the headers are readable.
-	x.source = sourceAddress
+	// The client address is read and formatted only for an event (emit)
+	// or a key that needs it, except behind trusted proxies: then it is
+	// the forwarded-for address the limits key on, read while the headers
+	// are readable.
+	x.src = src
 	if hops := x.rt.clientHops; hops > 0 {
-		x.client = session.ClientIP(h.Value("x-forwarded-for"), sourceAddress, hops)
+		x.client = session.ClientIP(h.Value("x-forwarded-for"), x.address(), hops)
 	}
 	x.startTrace(h)
-	// Every event names its session (hashed), unknown endpoints included.
-	// (A pointer in the interface: no allocation.)
-	if x.rt.sec.auth != nil {
-		// With authentication a jwt: source is read only once the token
-		// is verified (checkAuth).
-		x.sessionHash, _ = x.rt.sessions.KeyVerified((*headerGetter)(&r.Headers), sourceAddress, nil)
-	} else {
-		x.sessionHash, _ = x.rt.sessions.Key((*headerGetter)(&r.Headers), sourceAddress)
-	}
+	// Every event names its session, unknown endpoints included; the raw
+	// key is taken while the headers are readable and hashed on use. With
+	// authentication a jwt: source is read only once the token is
+	// verified (checkAuth). (A pointer in the interface: no allocation.)
+	x.sessionRaw, _ = x.rt.sessions.RawKey((*headerGetter)(&r.Headers), (*lazyAddress)(x), x.rt.sec.auth != nil, nil)
 
 	d := p.CheckHead(r)
 	if res, ad, ok := p.AdminRequest(r.Method, r.Match.Path, h.Value("authorization")); ok {

@@ -58,8 +58,6 @@ type Runtime struct {
 
 	ticks     uint64
 	sweepNext int
-	// droppedEvents are events over the budget since the last tick.
-	droppedEvents uint64
 	// clientHops are the trusted forwarded-for hops of the abuse
 	// controls, else of sessions: events name the client they key on.
 	clientHops int
@@ -137,17 +135,13 @@ func (rt *Runtime) Begin(x *Exchange) {
 	x.sec.reset()
 }
 
-// Tick publishes this VM's counts to shared data, sweeps a few expired
+// Tick publishes this VM's counts to shared data and its batched counter
+// increments (TickStep.Metrics), sweeps a few expired
 // session and abuse buckets, starts the key-set fetches that are due, and
 // now and then returns a one-line summary.
 func (rt *Runtime) Tick() TickStep {
 	logs := rt.tickCounts()
-	st := TickStep{Logs: rt.tickSecurity(logs), Callouts: rt.dueCallouts()}
-	if rt.droppedEvents > 0 {
-		st.Metrics = []Inc{{ID: rt.metrics.dropped, N: rt.droppedEvents}}
-		rt.droppedEvents = 0
-	}
-	return st
+	return TickStep{Logs: rt.tickSecurity(logs), Callouts: rt.dueCallouts(), Metrics: rt.metrics.flush()}
 }
 
 func (rt *Runtime) tickCounts() []Log {

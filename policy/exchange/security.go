@@ -170,7 +170,8 @@ func (x *Exchange) checkAuth() (policy.Decision, error) {
 	if res.Reason == auth.ReasonNone {
 		x.sec.principal, x.sec.apiKey = res.Principal, res.APIKey
 		if rt.sec.jwtSession && res.Principal != nil && res.Principal.Kind == auth.KindJWT {
-			x.sessionHash, _ = rt.sessions.KeyVerified((*headerGetter)(&x.req.Headers), x.source, res.Principal)
+			raw, _ := rt.sessions.RawKey((*headerGetter)(&x.req.Headers), (*lazyAddress)(x), true, res.Principal)
+			x.setSessionKey(raw)
 		}
 	}
 	d := policy.AuthDecision(&res)
@@ -278,8 +279,8 @@ func (x *Exchange) abuseDecision(res *abuse.Result) (policy.Decision, error) {
 func (x *Exchange) abuseRequest(body []byte) *abuse.Request {
 	r := &x.req
 	a := &x.sec.abReq
-	*a = abuse.Request{Method: r.Method, Endpoint: endpointID(r.Match.Endpoint), Path: r.Match.Path, Source: x.source,
-		Session: x.sessionHash, PathParams: (*pathParams)(r), Query: (*queryParams)(r), RouteAdmitted: x.sec.routeAdmitted}
+	*a = abuse.Request{Method: r.Method, Endpoint: endpointID(r.Match.Endpoint), Path: r.Match.Path, Source: x.address(),
+		Session: x.session(), PathParams: (*pathParams)(r), Query: (*queryParams)(r), RouteAdmitted: x.sec.routeAdmitted}
 	if r.Headers != nil {
 		a.Headers = (*headerGetter)(&r.Headers)
 	} else if x.sec.abHeaders != nil {

@@ -53,7 +53,7 @@ func (x *Exchange) runChecks(checks []check) (Step, bool) {
 // here; the first blocking one is returned.
 func (x *Exchange) checkSequence() (policy.Decision, error) {
 	ep := x.req.Match.Endpoint
-	if ep == nil || x.sessionHash == "" {
+	if ep == nil || x.sessionRaw == "" {
 		return policy.Allowed, nil
 	}
 	rt := x.rt
@@ -61,9 +61,9 @@ func (x *Exchange) checkSequence() (policy.Decision, error) {
 	var err error
 	step := x.pol().SessionStep(&x.req)
 	if step == policy.StepNow {
-		err = rt.sequences.ObserveInto(res, rt.store, x.sessionHash, ep.Index, x.now())
+		err = rt.sequences.ObserveInto(res, rt.store, x.session(), ep.Index, x.now())
 	} else {
-		err = rt.sequences.Check(res, rt.store, x.sessionHash, ep.Index, x.now())
+		err = rt.sequences.Check(res, rt.store, x.session(), ep.Index, x.now())
 	}
 	if err != nil {
 		if errors.Is(err, session.ErrContention) {
@@ -101,7 +101,7 @@ func (x *Exchange) recordStep() {
 		return
 	}
 	rt := x.rt
-	if err := rt.sequences.Record(rt.store, x.sessionHash, x.req.Match.Endpoint.Index, x.now()); err != nil {
+	if err := rt.sequences.Record(rt.store, x.session(), x.req.Match.Endpoint.Index, x.now()); err != nil {
 		x.inc(rt.metrics.failures, 1)
 		x.logf(LevelWarn, "apiwarden: session history: %v", err)
 	}

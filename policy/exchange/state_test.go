@@ -25,7 +25,7 @@ type call struct {
 }
 
 func reqHeaders(h Headers, end bool) func(*Exchange) Step {
-	return func(x *Exchange) Step { return x.RequestHeaders(h, end, "192.0.2.7:5555") }
+	return func(x *Exchange) Step { return x.RequestHeaders(h, end, Addr("192.0.2.7:5555")) }
 }
 func reqBody(size int, end bool, b string) func(*Exchange) Step {
 	return func(x *Exchange) Step { return x.RequestBody(size, end, body{b: b}) }
@@ -236,8 +236,8 @@ func TestEveryStateIgnoresWhatItDoesNotExpect(t *testing.T) {
 	st := x.RequestTrailers(body{})
 	assert.Equal(t, Continue, st.Action)
 	assert.Equal(t, StateHeaders, x.State())
-	x.RequestHeaders(req("GET", "/balance"), true, "")
-	again := x.RequestHeaders(req("GET", "/nowhere"), true, "")
+	x.RequestHeaders(req("GET", "/balance"), true, Addr(""))
+	again := x.RequestHeaders(req("GET", "/nowhere"), true, Addr(""))
 	assert.Nil(t, again.Reply, "the headers are decided once")
 	assert.Equal(t, StateForwarded, x.State())
 	x.Done()

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/apiwarden/apiwarden/policy"
+	"github.com/apiwarden/apiwarden/policy/session"
 )
 
 // Action is what the host callback returns.
@@ -27,7 +28,7 @@ func (a Action) String() string {
 
 // Step is everything one callback asks of the host, in the order the
 // adapter applies it: header edits, body replacement, the local reply,
-// then logs and metric increments. Its slices belong to the Exchange and
+// then logs and histogram records. Its slices belong to the Exchange and
 // are valid until the Exchange's next call.
 type Step struct {
 	Action Action
@@ -43,8 +44,8 @@ type Step struct {
 	Reply *Reply
 	// Logs are log lines (security events are LevelWarn).
 	Logs []Log
-	// Metrics are counter increments and histogram records, batched; IDs
-	// index Runtime.Metrics.
+	// Metrics are histogram records; IDs index Runtime.Metrics. Counter
+	// increments are batched per VM and come out of Runtime.Tick.
 	Metrics []Inc
 }
 
@@ -100,6 +101,17 @@ type BodyReader interface {
 	ReadBody(max int) ([]byte, error)
 }
 
+// AddressSource gives the downstream address ("ip:port"). The exchange
+// asks only when it needs it (an event, a session or limit keyed on the
+// client): in Envoy it is a property read, one host call, and at most one
+// per exchange.
+type AddressSource = session.Address
+
+// Addr is an address known in advance.
+type Addr string
+
+func (a Addr) SourceAddress() string { return string(a) }
+
 // Headers is the request header list as the host gives it.
 type Headers = policy.Headers
 
@@ -110,7 +122,8 @@ type Headers = policy.Headers
 type TickStep struct {
 	Logs     []Log
 	Callouts []Callout
-	// Metrics are counter increments batched since the last tick.
+	// Metrics are the counter increments batched since the last tick,
+	// one per counter; valid until the next Tick.
 	Metrics []Inc
 }
 

@@ -84,8 +84,17 @@ type Headers interface {
 // MaxTokenBytes bounds the bearer token read for a jwt: source.
 const MaxTokenBytes = 8192
 
-// rawKey returns the raw session key of one source, or "".
-func (k KeySource) rawKey(h Headers, sourceAddress string, trustedHops int) string {
+// Address gives the downstream address ("ip:port") on demand.
+type Address interface{ SourceAddress() string }
+
+// knownAddress is an Address known in advance.
+type knownAddress string
+
+func (a knownAddress) SourceAddress() string { return string(a) }
+
+// rawKey returns the raw session key of one source, or "". address is
+// asked only for the client-address source.
+func (k KeySource) rawKey(h Headers, address Address, trustedHops int) string {
 	switch k.Kind {
 	case SourceHeader:
 		return strings.TrimSpace(h.Get(k.Name))
@@ -94,7 +103,7 @@ func (k KeySource) rawKey(h Headers, sourceAddress string, trustedHops int) stri
 	case SourceJWT:
 		return JWTClaim(h.Get("authorization"), k.path)
 	case SourceIP:
-		return ClientIP(h.Get("x-forwarded-for"), sourceAddress, trustedHops)
+		return ClientIP(h.Get("x-forwarded-for"), address.SourceAddress(), trustedHops)
 	}
 	return ""
 }

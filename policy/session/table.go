@@ -76,7 +76,8 @@ func (s *Sessions) BucketKey(i int) string { return s.cfg.Prefix + "s/" + strcon
 // sources in order; ("", "") when none yields a key. The raw key never
 // leaves the package.
 func (s *Sessions) Key(h Headers, sourceAddress string) (key string, source string) {
-	return s.key(h, sourceAddress, false, nil)
+	raw, src := s.RawKey(h, knownAddress(sourceAddress), false, nil)
+	return s.hashed(raw), src
 }
 
 // Claims reads a claim of a VERIFIED token by name.
@@ -89,7 +90,8 @@ type Claims interface {
 // token, and the source gives nothing), never from the unverified token,
 // so a client cannot choose its session by forging one.
 func (s *Sessions) KeyVerified(h Headers, sourceAddress string, verified Claims) (key string, source string) {
-	return s.key(h, sourceAddress, true, verified)
+	raw, src := s.RawKey(h, knownAddress(sourceAddress), true, verified)
+	return s.hashed(raw), src
 }
 
 // HasJWTSource reports whether a "jwt:<claim>" source is configured.
@@ -102,20 +104,31 @@ func (s *Sessions) HasJWTSource() bool {
 	return false
 }
 
-func (s *Sessions) key(h Headers, sourceAddress string, verifiedOnly bool, verified Claims) (string, string) {
+// RawKey is the session key before hashing, and its source: Key
+// (verifiedOnly false) or KeyVerified (true) without the hash, for a
+// caller that hashes only when the session is used. The raw key is a
+// secret: it must never reach a log line. address is asked only if the
+// client-address source is reached (in Envoy it is a host call).
+func (s *Sessions) RawKey(h Headers, address Address, verifiedOnly bool, verified Claims) (raw, source string) {
 	for _, k := range s.cfg.From {
-		var raw string
 		switch {
 		case k.Kind != SourceJWT || !verifiedOnly:
-			raw = k.rawKey(h, sourceAddress, s.cfg.TrustedHops)
+			raw = k.rawKey(h, address, s.cfg.TrustedHops)
 		case verified != nil:
 			raw, _ = verified.ClaimString(k.Name)
 		}
 		if raw != "" {
-			return s.Hash(raw), k.String()
+			return raw, k.String()
 		}
 	}
 	return "", ""
+}
+
+func (s *Sessions) hashed(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	return s.Hash(raw)
 }
 
 // Hash returns the session hash of a raw key: the first 16 bytes of

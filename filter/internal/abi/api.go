@@ -1,6 +1,10 @@
 package abi
 
-import "github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+import (
+	"time"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+)
 
 // api is the binding's surface, spelled once for both builds: the wasip1
 // half (hostcall_wasip1.go) and the native half (hostcall_native.go) must
@@ -34,6 +38,7 @@ var _ = struct {
 	GetSharedData func(string) ([]byte, uint32, error)
 	SetSharedData func(key string, data []byte, cas uint32) error
 	GetProperty   func([]string) ([]byte, error)
+	Now           func() time.Time
 
 	DefineCounterMetric   func(string) MetricCounter
 	DefineHistogramMetric func(string) MetricHistogram
@@ -65,6 +70,7 @@ var _ = struct {
 	GetSharedData: GetSharedData,
 	SetSharedData: SetSharedData,
 	GetProperty:   GetProperty,
+	Now:           Now,
 
 	DefineCounterMetric:   DefineCounterMetric,
 	DefineHistogramMetric: DefineHistogramMetric,

@@ -3,6 +3,8 @@
 package abi
 
 import (
+	"time"
+
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 )
@@ -75,3 +77,6 @@ func GetHttpCallResponseHeaders() ([][2]string, error) { return proxywasm.GetHtt
 func GetHttpCallResponseBody(start, maxSize int) ([]byte, error) {
 	return proxywasm.GetHttpCallResponseBody(start, maxSize)
 }
+
+// Now is the wall clock.
+func Now() time.Time { return time.Now() }

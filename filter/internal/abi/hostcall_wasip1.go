@@ -4,6 +4,7 @@ package abi
 
 import (
 	"fmt"
+	"time"
 	"unsafe"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
@@ -190,3 +191,17 @@ func GetHttpCallResponseHeaders() ([][2]string, error) { return getPairs(mapCall
 func GetHttpCallResponseBody(start, maxSize int) ([]byte, error) {
 	return getBuffer(bufCalloutBody, start, maxSize)
 }
+
+// Now is the host's wall clock, read in one host call: time.Now reads the
+// wall and the monotonic clock, two calls, and the filter needs only one
+// instant per callback (rate limits and sessions are kept in wall time,
+// the only time every VM shares). Falls back to time.Now if the call fails.
+func Now() time.Time {
+	var ns uint64
+	if wasiClockTimeGet(clockRealtime, 1, unsafe.Pointer(&ns)) != 0 {
+		return time.Now()
+	}
+	return time.Unix(0, int64(ns))
+}
+
+const clockRealtime = 0

@@ -55,3 +55,9 @@ func proxyRecordMetric(id uint32, value uint64) uint32
 
 //go:wasmimport env proxy_http_call
 func proxyHttpCall(upstream unsafe.Pointer, upstreamLen uint32, headers unsafe.Pointer, headersLen uint32, body unsafe.Pointer, bodyLen uint32, trailers unsafe.Pointer, trailersLen uint32, timeout uint32, retToken unsafe.Pointer) uint32
+
+// clock_time_get is WASI's; the runtime imports it too (time.Now reads
+// both clocks, two calls), Now reads the wall clock alone.
+//
+//go:wasmimport wasi_snapshot_preview1 clock_time_get
+func wasiClockTimeGet(id uint32, precision uint64, result unsafe.Pointer) uint32
