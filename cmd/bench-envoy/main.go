@@ -154,17 +154,47 @@ func (c config) run(bin, upstream, scripts string, conns int, warmup, duration t
 		if _, err := runWrk(append([]string{"-d", fmt.Sprintf("%ds", int(warmup.Seconds()))}, args...)); err != nil {
 			return nil, fmt.Errorf("%s warm-up: %w", w.name, err)
 		}
+		mark := e.LogLen()
 		s, err := runWrk(append([]string{"-d", fmt.Sprintf("%ds", int(duration.Seconds())), "--latency"}, args...))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", w.name, err)
 		}
 		s.startup = startup
+		s.refusals = refusals(e.ModuleLogSince(mark))
 		if rss, err := e.RSS(); err == nil {
 			s.rssMiB = float64(rss) / (1 << 20)
 		}
 		out[w.name] = s
 	}
 	return out, nil
+}
+
+// refusals counts the blocking security events among lines, by rule and
+// status ("sequence-violation 409").
+func refusals(lines []realenvoy.LogLine) map[string]int {
+	out := map[string]int{}
+	for _, l := range lines {
+		if !strings.Contains(l.Message, `"apiwarden.verdict":"block"`) {
+			continue
+		}
+		rule := fieldOf(l.Message, `"apiwarden.rule":"`)
+		status := fieldOf(l.Message, `"http.response.status_code":`)
+		out[rule+" "+status]++
+	}
+	return out
+}
+
+// fieldOf is the value after key in an event line, up to the next quote
+// or comma.
+func fieldOf(line, key string) string {
+	_, v, ok := strings.Cut(line, key)
+	if !ok {
+		return "?"
+	}
+	if i := strings.IndexAny(v, `",}`); i >= 0 {
+		v = v[:i]
+	}
+	return v
 }
 
 const balancePath = "/api/v1/accounts/ACC-1001/balance"

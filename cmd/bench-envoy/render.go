@@ -32,6 +32,20 @@ func render(configs []config, results map[string]map[string][]sample, version st
 				ms(s.p50), ms(s.p99), p99r, s.non2xx, s.startup.Seconds(), s.rssMiB)
 		}
 	}
+	var seen []string
+	for _, w := range workloads {
+		for _, c := range configs {
+			for _, s := range results[c.name][w.name] {
+				for k, n := range s.refusals {
+					seen = append(seen, fmt.Sprintf("%s / %s: %s ×%d", w.name, c.name, k, n))
+				}
+			}
+		}
+	}
+	if len(seen) > 0 {
+		sort.Strings(seen)
+		b.WriteString("\nRefusals in Envoy's log during the measured runs (rule, status): " + strings.Join(seen, "; ") + ".\n")
+	}
 	return b.String()
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/apiwarden/apiwarden/internal/realenvoy"
 	"testing"
 	"time"
 
@@ -50,4 +51,14 @@ func TestTransferBody(t *testing.T) {
 	b := transferBody()
 	assert.Len(t, b, 1024)
 	assert.JSONEq(t, `{"from":"ACC-1001","to":"ACC-2002","amount":12.5,"currency":"EUR","memo":"rent"}`, b)
+}
+
+func TestRefusalsCountsBlockingEvents(t *testing.T) {
+	lines := []realenvoy.LogLine{
+		{Message: `{"event":"apiwarden.decision","http.response.status_code":403,"apiwarden.rule":"no-repeated-transfer","apiwarden.verdict":"block"}`},
+		{Message: `{"event":"apiwarden.decision","http.response.status_code":403,"apiwarden.rule":"no-repeated-transfer","apiwarden.verdict":"block"}`},
+		{Message: `{"event":"apiwarden.decision","apiwarden.rule":"shadow","apiwarden.verdict":"log"}`},
+		{Message: `apiwarden: configured 12 endpoints`},
+	}
+	assert.Equal(t, map[string]int{"no-repeated-transfer 403": 2}, refusals(lines))
 }

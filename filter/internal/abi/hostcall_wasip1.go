@@ -66,13 +66,31 @@ const maxInt32 = 1<<31 - 1
 func ReplaceHttpRequestBody(b []byte) error  { return setBuffer(bufRequestBody, 0, maxInt32, b) }
 func ReplaceHttpResponseBody(b []byte) error { return setBuffer(bufResponseBody, 0, maxInt32, b) }
 
-func getPairs(typ uint32) ([][2]string, error) {
+func getPairs(typ uint32) ([][2]string, error) { return appendPairs(nil, typ) }
+
+func appendPairs(dst [][2]string, typ uint32) ([][2]string, error) {
 	var ptr, n uint32
 	if err := status(proxyGetHeaderMapPairs(typ, unsafe.Pointer(&ptr), unsafe.Pointer(&n))); err != nil {
 		return nil, err
 	}
-	return ParsePairs(result(ptr, n)), nil
+	return AppendParsedPairs(dst, result(ptr, n)), nil
 }
+
+// headerList is the list the stream's header maps are read into, reused:
+// the filter reads one map per callback and keeps none (the exchange
+// copies what it needs), so the list costs no allocation per request.
+var headerList [][2]string
+
+func streamPairs(typ uint32) ([][2]string, error) {
+	l, err := appendPairs(headerList, typ)
+	if cap(l) > cap(headerList) && cap(l) <= maxReusedPairs {
+		headerList = l[:0]
+	}
+	return l, err
+}
+
+// maxReusedPairs bounds the list kept between callbacks.
+const maxReusedPairs = 256
 
 func getValue(typ uint32, key string) (string, error) {
 	var ptr, n uint32
@@ -90,12 +108,14 @@ func removeValue(typ uint32, key string) error {
 	return status(proxyRemoveHeaderMapValue(typ, strPtr(key), uint32(len(key))))
 }
 
-func GetHttpRequestHeaders() ([][2]string, error) { return getPairs(mapRequestHeaders) }
+// GetHttpRequestHeaders reads the request headers. The list is valid until
+// the next read of a stream's header map (its strings stay valid).
+func GetHttpRequestHeaders() ([][2]string, error) { return streamPairs(mapRequestHeaders) }
 func ReplaceHttpRequestHeader(key, value string) error {
 	return replaceValue(mapRequestHeaders, key, value)
 }
 func RemoveHttpRequestHeader(key string) error         { return removeValue(mapRequestHeaders, key) }
-func GetHttpResponseHeaders() ([][2]string, error)     { return getPairs(mapResponseHeaders) }
+func GetHttpResponseHeaders() ([][2]string, error)     { return streamPairs(mapResponseHeaders) }
 func GetHttpResponseHeader(key string) (string, error) { return getValue(mapResponseHeaders, key) }
 func ReplaceHttpResponseHeader(key, value string) error {
 	return replaceValue(mapResponseHeaders, key, value)

@@ -48,7 +48,12 @@ func AppendPairs(dst []byte, pairs [][2]string) ([]byte, bool) {
 // same answer a host gives for a malformed list: never a panic. The names
 // and values share one copy of the data (two allocations per map, not two
 // per header), so they stay valid after the host's buffer is reused.
-func ParsePairs(b []byte) [][2]string {
+func ParsePairs(b []byte) [][2]string { return AppendParsedPairs(nil, b) }
+
+// AppendParsedPairs is ParsePairs into dst[:0]'s backing array: a caller
+// that reads one header map per callback reuses the list (the names and
+// values are still fresh strings, valid for as long as they are kept).
+func AppendParsedPairs(dst [][2]string, b []byte) [][2]string {
 	if len(b) < 4 {
 		return nil
 	}
@@ -56,7 +61,10 @@ func ParsePairs(b []byte) [][2]string {
 	if n > maxPairs || 4+8*n > len(b) {
 		return nil
 	}
-	out := make([][2]string, 0, n)
+	out := dst[:0]
+	if cap(out) < n {
+		out = make([][2]string, 0, n)
+	}
 	data := string(b[4+8*n:])
 	for i := 0; i < n; i++ {
 		kl := int(binary.LittleEndian.Uint32(b[4+8*i:]))

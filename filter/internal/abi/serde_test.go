@@ -77,3 +77,16 @@ func TestParsePairsAllocatesPerMapNotPerHeader(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() { ParsePairs(b) })
 	assert.LessOrEqual(t, allocs, 2.0)
 }
+
+func TestAppendParsedPairsReusesTheList(t *testing.T) {
+	in := [][2]string{{":method", "GET"}, {":path", "/a"}, {"x-b", ""}}
+	b, _ := AppendPairs(nil, in)
+	buf := make([][2]string, 0, 8)
+	out := AppendParsedPairs(buf, b)
+	assert.Equal(t, in, out)
+	assert.Same(t, &buf[:1][0], &out[0], "decoded into dst's backing array")
+	allocs := testing.AllocsPerRun(100, func() { AppendParsedPairs(buf, b) })
+	assert.LessOrEqual(t, allocs, 1.0, "only the copy of the data")
+	assert.Equal(t, in, AppendParsedPairs(make([][2]string, 0, 1), b), "a short list grows")
+	assert.Nil(t, AppendParsedPairs(buf, b[:5]), "malformed")
+}
