@@ -150,12 +150,13 @@ func (c config) run(bin, upstream, scripts string, conns int, warmup, duration t
 	}
 	out := map[string]sample{}
 	for _, w := range workloads {
-		args := w.args(e.URL(), scripts, conns)
-		if _, err := runWrk(append([]string{"-d", fmt.Sprintf("%ds", int(warmup.Seconds()))}, args...)); err != nil {
+		// Arguments per wrk run: the POST mix gives each run sessions of
+		// its own.
+		if _, err := runWrk(append([]string{"-d", fmt.Sprintf("%ds", int(warmup.Seconds()))}, w.args(e.URL(), scripts, conns)...)); err != nil {
 			return nil, fmt.Errorf("%s warm-up: %w", w.name, err)
 		}
 		mark := e.LogLen()
-		s, err := runWrk(append([]string{"-d", fmt.Sprintf("%ds", int(duration.Seconds())), "--latency"}, args...))
+		s, err := runWrk(append([]string{"-d", fmt.Sprintf("%ds", int(duration.Seconds())), "--latency"}, w.args(e.URL(), scripts, conns)...))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", w.name, err)
 		}
