@@ -77,6 +77,8 @@ func main() {
 		configs = filterConfigs(configs, *only)
 	}
 
+	pinned := pinning()
+	wrkPinned = pinned
 	up := httptest.NewServer(benchUpstream())
 	defer up.Close()
 	scripts, err := writeScripts()
@@ -88,7 +90,7 @@ func main() {
 	results := map[string]map[string][]sample{}
 	for r := 0; r < *rounds; r++ {
 		for _, c := range configs {
-			res, err := c.run(bin, strings.TrimPrefix(up.URL, "http://"), scripts, *conns, *warmup, *duration)
+			res, err := c.run(bin, strings.TrimPrefix(up.URL, "http://"), scripts, *conns, *warmup, *duration, pinned)
 			if err != nil {
 				log.Fatalf("bench-envoy: %s: %v", c.name, err)
 			}
@@ -100,7 +102,7 @@ func main() {
 			}
 		}
 	}
-	table := render(configs, results, *version, *conns, *duration, *rounds)
+	table := render(configs, results, *version, *conns, *duration, *rounds, pinned)
 	profile, err := abiProfile(mods["apiwarden"], mods["passthrough"], bankCfg)
 	if err != nil {
 		log.Fatal(err)
@@ -136,7 +138,7 @@ type config struct {
 
 // run starts Envoy with c (one worker), measures the start-up to the first
 // answer, runs every workload and reads the RSS at the end.
-func (c config) run(bin, upstream, scripts string, conns int, warmup, duration time.Duration) (map[string]sample, error) {
+func (c config) run(bin, upstream, scripts string, conns int, warmup, duration time.Duration, pin bool) (map[string]sample, error) {
 	t0 := time.Now()
 	e, err := realenvoy.Start(context.Background(), realenvoy.Options{Bin: bin, Concurrency: 1,
 		Bootstrap: realenvoy.Bootstrap{Upstream: upstream, Module: c.module, PluginConfig: c.cfg, NoWasm: c.noWasm}})
@@ -147,6 +149,13 @@ func (c config) run(bin, upstream, scripts string, conns int, warmup, duration t
 	startup, err := firstAnswer(e.URL()+balancePath, t0)
 	if err != nil {
 		return nil, err
+	}
+	if pin {
+		// After the first answer: start-up compiles the module with
+		// every core, as it would in production.
+		if err := pinEnvoy(e.Pid()); err != nil {
+			return nil, err
+		}
 	}
 	out := map[string]sample{}
 	for _, w := range workloads {

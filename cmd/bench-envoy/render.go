@@ -10,10 +10,14 @@ import (
 
 // render writes one Markdown table per workload: medians over the rounds,
 // ratios to the pass-through module of the same run.
-func render(configs []config, results map[string]map[string][]sample, version string, conns int, d time.Duration, rounds int) string {
+func render(configs []config, results map[string]map[string][]sample, version string, conns int, d time.Duration, rounds int, pinned bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Envoy %s (official binary, V8), --concurrency 1; wrk %d connections, %v per workload after a warm-up, %d round(s), medians; %s/%s, %d CPUs.\n\n",
-		version, conns, d, rounds, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	where := "unpinned"
+	if pinned {
+		where = "Envoy pinned to CPU 0 after its first answer, wrk to the other CPUs"
+	}
+	fmt.Fprintf(&b, "Envoy %s (official binary, V8), --concurrency 1; wrk %d connections, %v per workload after a warm-up, %d round(s), medians; %s/%s, %d CPUs, %s.\n\n",
+		version, conns, d, rounds, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), where)
 	b.WriteString("| workload | configuration | rps | ratio to pass-through | p50 | p99 | p99 ratio | non-2xx | start-up to first answer | RSS |\n")
 	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, w := range workloads {
@@ -39,12 +43,15 @@ func render(configs []config, results map[string]map[string][]sample, version st
 				for k, n := range s.refusals {
 					seen = append(seen, fmt.Sprintf("%s / %s: %s ×%d", w.name, c.name, k, n))
 				}
+				if s.socketErrs != "" {
+					seen = append(seen, fmt.Sprintf("%s / %s: wrk socket errors %s", w.name, c.name, s.socketErrs))
+				}
 			}
 		}
 	}
 	if len(seen) > 0 {
 		sort.Strings(seen)
-		b.WriteString("\nRefusals in Envoy's log during the measured runs (rule, status): " + strings.Join(seen, "; ") + ".\n")
+		b.WriteString("\nRefusals in Envoy's log (rule, status) and socket errors during the measured runs: " + strings.Join(seen, "; ") + ".\n")
 	}
 	return b.String()
 }

@@ -97,9 +97,15 @@ var (
 	reSockErr = regexp.MustCompile(`Socket errors: (.*)`)
 )
 
+// wrkPinned runs wrk off Envoy's CPU (pin.go).
+var wrkPinned bool
+
 func runWrk(args []string) (sample, error) {
 	var out bytes.Buffer
 	cmd := exec.Command("wrk", args...)
+	if wrkPinned {
+		cmd = exec.Command("taskset", append([]string{"-c", loadCPUs(), "wrk"}, args...)...)
+	}
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		return sample{}, fmt.Errorf("wrk %s: %w\n%s", strings.Join(args, " "), err, out.String())
