@@ -36,6 +36,7 @@ func main() {
 	conns := flag.Int("connections", 8, "concurrent connections")
 	only := flag.String("only", "", "comma-separated configurations to run (default all)")
 	out := flag.String("out", "", "also write the table to this file")
+	compare := flag.String("compare", "", "another build of apiwarden.wasm (an older tree, say), measured beside this one as \"{} (compare)\" and \"bank (compare)\"")
 	flag.Parse()
 	if _, err := exec.LookPath("wrk"); err != nil {
 		log.Fatal("bench-envoy: wrk not found (make bench-envoy installs Debian's wrk)")
@@ -72,6 +73,11 @@ func main() {
 		{name: "pass-through module", module: mods["passthrough"], cfg: []byte(`{}`)},
 		{name: "apiwarden {}", module: mods["apiwarden"], cfg: []byte(`{}`)},
 		{name: "apiwarden bank", module: mods["apiwarden"], cfg: bankCfg},
+	}
+	if *compare != "" {
+		configs = append(configs,
+			config{name: "apiwarden {} (compare)", module: *compare, cfg: []byte(`{}`)},
+			config{name: "apiwarden bank (compare)", module: *compare, cfg: bankCfg})
 	}
 	if *only != "" {
 		configs = filterConfigs(configs, *only)

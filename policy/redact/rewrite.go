@@ -1,13 +1,13 @@
 package redact
 
 import (
-	"github.com/apiwarden/apiwarden/policy/kernel"
-
 	"errors"
 	"fmt"
 	"strconv"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/apiwarden/apiwarden/policy/kernel"
 )
 
 // MaxDepth bounds the nesting of JSON documents Apply accepts.
@@ -115,16 +115,7 @@ func (w *walker) edit(start, end int, repl []byte) {
 
 var errSyntax = ErrInvalidJSON
 
-func (w *walker) ws() {
-	for w.pos < len(w.in) {
-		switch w.in[w.pos] {
-		case ' ', '\t', '\n', '\r':
-			w.pos++
-		default:
-			return
-		}
-	}
-}
+func (w *walker) ws() { w.pos = kernel.SkipWS(w.in, w.pos) }
 
 // run walks the whole document.
 func (w *walker) run() error {
@@ -525,55 +516,17 @@ func (w *walker) literal() error {
 	return errSyntax
 }
 
-// strTab marks the bytes that end the fast loop inside a string.
-var strTab = func() (t [256]bool) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return
-}()
-
 // str1 validates the string at w.pos (which is '"') and moves past it. It
 // reports whether the string contains escapes.
 func (w *walker) str1() (bool, error) {
-	in := w.in
-	i := w.pos + 1
-	esc := false
-	for {
-		for i < len(in) && !strTab[in[i]] {
-			i++
-		}
-		if i >= len(in) {
-			return false, errSyntax
-		}
-		switch c := in[i]; {
-		case c == '"':
-			w.pos = i + 1
-			return esc, nil
-		case c == '\\':
-			esc = true
-			if i+1 >= len(in) {
-				return false, errSyntax
-			}
-			switch in[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(in) || !isHex(in[i+2]) || !isHex(in[i+3]) || !isHex(in[i+4]) || !isHex(in[i+5]) {
-					return false, errSyntax
-				}
-				i += 6
-			default:
-				return false, errSyntax
-			}
-		default:
-			return false, errSyntax // control character
-		}
+	end, esc, ok := kernel.ScanString(w.in, w.pos)
+	if !ok {
+		return false, errSyntax
 	}
+	w.pos = end
+	return esc, nil
 }
 
-func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 // number validates the number at w.pos and moves past it. plain reports a
 // non-negative integer without fraction or exponent.

@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"strings"
 
+	"github.com/apiwarden/apiwarden/policy/kernel"
 	"github.com/tidwall/gjson"
 )
 
@@ -55,16 +56,7 @@ type iter struct {
 
 func newIter(raw string) iter { return iter{s: raw, i: 1} }
 
-func (it *iter) ws() {
-	for it.i < len(it.s) {
-		switch it.s[it.i] {
-		case ' ', '\t', '\n', '\r':
-			it.i++
-		default:
-			return
-		}
-	}
-}
+func (it *iter) ws() { it.i = kernel.SkipWS(it.s, it.i) }
 
 // next returns the next member. For objects key is the raw quoted key.
 func (it *iter) next(obj bool) (key, val string, ok bool) {
@@ -102,25 +94,11 @@ func (it *iter) next(obj bool) (key, val string, ok bool) {
 
 // skipString advances past a string starting at it.i (a quote).
 func (it *iter) skipString() bool {
-	j := it.i + 1
-	for {
-		q := strings.IndexByte(it.s[j:], '"')
-		if q < 0 {
-			return false
-		}
-		j += q
-		// The quote is escaped when an odd number of backslashes
-		// precede it.
-		bs := 0
-		for k := j - 1; k > it.i && it.s[k] == '\\'; k-- {
-			bs++
-		}
-		if bs%2 == 0 {
-			it.i = j + 1
-			return true
-		}
-		j++
+	end, _, ok := kernel.ScanString(it.s, it.i)
+	if ok {
+		it.i = end
 	}
+	return ok
 }
 
 func (it *iter) skipValue() bool {
