@@ -527,7 +527,6 @@ func (w *walker) str1() (bool, error) {
 	return esc, nil
 }
 
-
 // number validates the number at w.pos and moves past it. plain reports a
 // non-negative integer without fraction or exponent.
 func (w *walker) number() (plain bool, err error) {
