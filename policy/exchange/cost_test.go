@@ -156,10 +156,22 @@ func TestAddressAndSessionOnDemand(t *testing.T) {
 	rt.Begin(&x)
 	st = x.RequestHeaders(req("GET", "/balance"), true, addr)
 	x.Done()
-	assert.Equal(t, 1, addr.reads, "the session falls back on the client address")
+	require.Empty(t, st.Logs)
+	assert.Zero(t, addr.reads, "the key falls back on the client address, but nothing uses the session: not read")
+
+	// With a sequence rule the session is used: the address is read once
+	// and is the key.
+	seq, store := newRuntime(t, testConfig(`"session": {"from": ["header:x-session-id", "ip"]}`,
+		`"sequences":{"rules":[{"id":"transfer-after-balance","endpoint":"transfer","requires":["get_balance"],"within":"5m","action":"block"}]}`))
+	seq.Begin(&x)
+	x.RequestHeaders(req("GET", "/balance"), true, addr)
+	x.Done()
+	assert.Equal(t, 1, addr.reads, "the history is keyed by the client address: read once")
+	assert.Equal(t, seq.sessions.Hash("192.0.2.7"), x.sessionHash)
+	assert.NotZero(t, store.gets, "the history was read")
+	addr.reads = 0
 
 	rt.Begin(&x)
-	addr.reads = 0
 	st = x.RequestHeaders(req("GET", "/nowhere", [2]string{"x-session-id", "s1"}), true, addr)
 	require.NotNil(t, st.Reply)
 	assert.Contains(t, logsText(st), `"client.address":"192.0.2.7"`)

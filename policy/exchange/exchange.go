@@ -6,6 +6,7 @@ import (
 	"github.com/apiwarden/apiwarden/policy"
 	"github.com/apiwarden/apiwarden/policy/redact"
 	"github.com/apiwarden/apiwarden/policy/sequence"
+	"github.com/apiwarden/apiwarden/policy/session"
 	"github.com/apiwarden/apiwarden/policy/trace"
 )
 
@@ -34,7 +35,10 @@ type Exchange struct {
 	client                  string
 	sessionRaw, sessionHash string
 	sessionHashed           bool
-	anomaly                 float64
+	// sessionByAddress: the session key is the client address, read on
+	// first use (session.DeferredRawKey).
+	sessionByAddress bool
+	anomaly          float64
 	// shadow is the learned template of a request no endpoint matched.
 	shadow string
 	// reqBytes counts a request body streamed without buffering.
@@ -220,17 +224,28 @@ func (a *lazyAddress) SourceAddress() string { return (*Exchange)(a).address() }
 func (x *Exchange) session() string {
 	if !x.sessionHashed {
 		x.sessionHashed = true
-		if x.sessionRaw != "" {
-			x.sessionHash = x.rt.sessions.Hash(x.sessionRaw)
+		if raw := x.rawSession(); raw != "" {
+			x.sessionHash = x.rt.sessions.Hash(raw)
 		}
 	}
 	return x.sessionHash
 }
 
-// setSessionKey replaces the raw session key (a verified token names
-// the session once it is verified).
-func (x *Exchange) setSessionKey(raw string) {
-	x.sessionRaw, x.sessionHash, x.sessionHashed = raw, "", false
+// rawSession is the raw session key ("" for none), the client address
+// read on first use when it is the key.
+func (x *Exchange) rawSession() string {
+	if x.sessionByAddress {
+		x.sessionByAddress = false
+		x.sessionRaw = session.AddressKey(x.address())
+	}
+	return x.sessionRaw
+}
+
+// setSessionKey sets the raw session key while the request headers are
+// readable (a verified token names the session once it is verified).
+func (x *Exchange) setSessionKey(verified session.Claims) {
+	x.sessionRaw, x.sessionByAddress = x.rt.sessions.DeferredRawKey((*headerGetter)(&x.req.Headers), (*lazyAddress)(x), x.rt.sec.auth != nil, verified)
+	x.sessionHash, x.sessionHashed = "", false
 }
 
 // traceIDString formats the trace id on first use.

@@ -41,7 +41,7 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool, src AddressSource
 	// key is taken while the headers are readable and hashed on use. With
 	// authentication a jwt: source is read only once the token is
 	// verified (checkAuth). (A pointer in the interface: no allocation.)
-	x.sessionRaw, _ = x.rt.sessions.RawKey((*headerGetter)(&r.Headers), (*lazyAddress)(x), x.rt.sec.auth != nil, nil)
+	x.setSessionKey(nil)
 
 	d := p.CheckHead(r)
 	if res, ad, ok := p.AdminRequest(r.Method, r.Match.Path, h.Value("authorization")); ok {

@@ -170,8 +170,7 @@ func (x *Exchange) checkAuth() (policy.Decision, error) {
 	if res.Reason == auth.ReasonNone {
 		x.sec.principal, x.sec.apiKey = res.Principal, res.APIKey
 		if rt.sec.jwtSession && res.Principal != nil && res.Principal.Kind == auth.KindJWT {
-			raw, _ := rt.sessions.RawKey((*headerGetter)(&x.req.Headers), (*lazyAddress)(x), true, res.Principal)
-			x.setSessionKey(raw)
+			x.setSessionKey(res.Principal)
 		}
 	}
 	d := policy.AuthDecision(&res)

@@ -53,7 +53,7 @@ func (x *Exchange) runChecks(checks []check) (Step, bool) {
 // here; the first blocking one is returned.
 func (x *Exchange) checkSequence() (policy.Decision, error) {
 	ep := x.req.Match.Endpoint
-	if ep == nil || x.sessionRaw == "" {
+	if ep == nil || x.rawSession() == "" {
 		return policy.Allowed, nil
 	}
 	rt := x.rt

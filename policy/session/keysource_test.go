@@ -171,3 +171,60 @@ func FuzzKeySources(f *testing.F) {
 		}
 	})
 }
+
+// askedAddress counts the reads of the client address.
+type askedAddress struct {
+	addr string
+	asks int
+}
+
+func (a *askedAddress) SourceAddress() string { a.asks++; return a.addr }
+
+// TestDeferredRawKey: the client address (a host call in Envoy) is left
+// unread only when it is the last source and no forwarded-for hop is
+// trusted, so reading it later gives the same key RawKey would have.
+func TestDeferredRawKey(t *testing.T) {
+	sources := func(ss ...string) []KeySource {
+		var from []KeySource
+		for _, s := range ss {
+			k, err := ParseKeySource(s)
+			require.NoError(t, err)
+			from = append(from, k)
+		}
+		return from
+	}
+	addr := &askedAddress{addr: "[2001:db8::7]:41000"}
+
+	def := New(Config{})
+	raw, byAddress := def.DeferredRawKey(hdrs{}, addr, false, nil)
+	assert.True(t, byAddress, "the default source is the client address")
+	assert.Empty(t, raw)
+	assert.Zero(t, addr.asks)
+	eager, src := def.RawKey(hdrs{}, addr, false, nil)
+	assert.Equal(t, "ip", src)
+	assert.Equal(t, eager, AddressKey(addr.addr), "the deferred key is the eager one")
+	assert.Equal(t, "2001:db8::7", AddressKey(addr.addr))
+
+	addr.asks = 0
+	mixed := New(Config{From: sources("header:x-session-id", "ip")})
+	raw, byAddress = mixed.DeferredRawKey(hdrs{"x-session-id": "s1"}, addr, false, nil)
+	assert.Equal(t, "s1", raw, "an earlier source that yields a key wins")
+	assert.False(t, byAddress)
+	raw, byAddress = mixed.DeferredRawKey(hdrs{}, addr, false, nil)
+	assert.True(t, byAddress)
+	assert.Empty(t, raw)
+	assert.Zero(t, addr.asks)
+
+	// Not deferred: a trusted hop makes the key depend on a header, and an
+	// address that is not the last source decides whether later ones run.
+	hops := New(Config{TrustedHops: 1})
+	raw, byAddress = hops.DeferredRawKey(hdrs{"x-forwarded-for": "198.51.100.9"}, addr, false, nil)
+	assert.False(t, byAddress)
+	assert.Equal(t, "198.51.100.9", raw)
+	addr.asks = 0
+	first := New(Config{From: sources("ip", "header:x-session-id")})
+	raw, byAddress = first.DeferredRawKey(hdrs{"x-session-id": "s1"}, addr, false, nil)
+	assert.False(t, byAddress)
+	assert.Equal(t, "2001:db8::7", raw)
+	assert.Equal(t, 1, addr.asks)
+}

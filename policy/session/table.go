@@ -110,18 +110,39 @@ func (s *Sessions) HasJWTSource() bool {
 // secret: it must never reach a log line. address is asked only if the
 // client-address source is reached (in Envoy it is a host call).
 func (s *Sessions) RawKey(h Headers, address Address, verifiedOnly bool, verified Claims) (raw, source string) {
-	for _, k := range s.cfg.From {
+	raw, source, _ = s.rawKey(h, address, verifiedOnly, verified, false)
+	return raw, source
+}
+
+// DeferredRawKey is RawKey for a caller that reads the client address only
+// when it needs the key: when the sources come down to the last one and
+// it is the client address with no trusted forwarded-for hop (the
+// default), it returns byAddress instead of reading the address, and
+// AddressKey gives the key later, from the address alone.
+func (s *Sessions) DeferredRawKey(h Headers, address Address, verifiedOnly bool, verified Claims) (raw string, byAddress bool) {
+	raw, _, byAddress = s.rawKey(h, address, verifiedOnly, verified, true)
+	return raw, byAddress
+}
+
+// AddressKey is the raw key of the client-address source for a deferred
+// key (DeferredRawKey): the address's host, normalised.
+func AddressKey(sourceAddress string) string { return ClientIP("", sourceAddress, 0) }
+
+func (s *Sessions) rawKey(h Headers, address Address, verifiedOnly bool, verified Claims, deferLast bool) (raw, source string, byAddress bool) {
+	for i, k := range s.cfg.From {
 		switch {
+		case deferLast && k.Kind == SourceIP && s.cfg.TrustedHops == 0 && i == len(s.cfg.From)-1:
+			return "", k.String(), true
 		case k.Kind != SourceJWT || !verifiedOnly:
 			raw = k.rawKey(h, address, s.cfg.TrustedHops)
 		case verified != nil:
 			raw, _ = verified.ClaimString(k.Name)
 		}
 		if raw != "" {
-			return raw, k.String()
+			return raw, k.String(), false
 		}
 	}
-	return "", ""
+	return "", "", false
 }
 
 func (s *Sessions) hashed(raw string) string {
