@@ -16,10 +16,32 @@ import (
 // them once the phase continues). Keep it in the stream and pass it to
 // Runtime.Begin for each new stream: its buffers are reused.
 type Exchange struct {
-	rt    *Runtime
+	rt  *Runtime
+	req policy.Request
+	// perStream is what Begin zeroes; everything else here is scratch
+	// space kept across streams (Begin resets it in place: the Exchange
+	// is 2.5 KB, and copying it whole cost a sixth of a header-only
+	// exchange).
+	perStream
+
+	// Scratch space, reused across callbacks and streams.
+	out   Step
+	text  []byte
+	reply []byte
+	seq   sequence.Result
+	dec   [4]policy.Decision
+	rnd   [32]byte
+	// traceparent holds the propagated header's text; the edit's value
+	// aliases it (propagatedTraceparent).
+	traceparent [trace.TraceparentLen]byte
+
+	sec securityState
+}
+
+// perStream is the Exchange's state of one stream.
+type perStream struct {
 	state State
 	resp  RespState
-	req   policy.Request
 
 	// Trace context, formatted only when an event or a refusal needs it.
 	trace           trace.Context
@@ -55,22 +77,15 @@ type Exchange struct {
 	respType     string
 	respEncoding string
 	respBytes    int
-
-	// Scratch space, reused across callbacks and streams.
-	out   Step
-	text  []byte
-	reply []byte
-	rep   Reply
-	body  []byte
-	seq   sequence.Result
-	dec   [4]policy.Decision
-	rnd   [32]byte
+	rep          Reply
+	// body is the replacement body of a redacted response (not kept
+	// across streams: a large response's buffer would stay with the
+	// pooled stream).
+	body []byte
 
 	// clock is the time of the current callback, read once (nowRead).
 	clock   time.Time
 	nowRead bool
-
-	sec securityState
 }
 
 // State is the request side's state.

@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"net/netip"
+	"unsafe"
 
 	"github.com/apiwarden/apiwarden/policy"
 	"github.com/apiwarden/apiwarden/policy/session"
@@ -198,7 +199,7 @@ func (x *Exchange) startTrace(h Headers) {
 		return
 	}
 	x.trace, x.traced = in.Child([8]byte(rnd[24:])), true
-	x.edit("traceparent", x.trace.String())
+	x.edit("traceparent", x.propagatedTraceparent())
 	if src != trace.SourceTraceparent && x.trace.State == "" {
 		return
 	}
@@ -207,6 +208,18 @@ func (x *Exchange) startTrace(h Headers) {
 	} else {
 		x.remove("tracestate")
 	}
+}
+
+// propagatedTraceparent formats the trace context into the exchange's
+// own buffer and returns a string aliasing it: the header edit is the
+// one value formatted on every traced request, and an allocation per
+// request is what the garbage collector pays for in Wasm. It is safe
+// because the buffer is written once per exchange, here, and a Step is
+// valid only until the Exchange's next call (the adapter applies it at
+// once).
+func (x *Exchange) propagatedTraceparent() string {
+	b := x.trace.AppendTraceparent(x.traceparent[:0])
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // headerGetter adapts the request's header list to the session package.

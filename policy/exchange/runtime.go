@@ -127,10 +127,10 @@ func (rt *Runtime) Metrics() []Metric { return rt.metrics.defs }
 
 // Begin prepares x for a new stream of this VM, reusing its buffers.
 func (rt *Runtime) Begin(x *Exchange) {
-	req, out, text, reply := x.req, x.out, x.text, x.reply
-	sec := x.sec
-	*x = Exchange{rt: rt, req: req, text: text[:0], reply: reply[:0],
-		out: Step{Edits: out.Edits[:0], Logs: out.Logs[:0], Metrics: out.Metrics[:0]}, seq: x.seq, sec: sec}
+	x.rt = rt
+	x.perStream = perStream{}
+	x.out = Step{Edits: x.out.Edits[:0], Logs: x.out.Logs[:0], Metrics: x.out.Metrics[:0]}
+	x.text, x.reply = x.text[:0], x.reply[:0]
 	x.req.Reset()
 	x.sec.reset()
 }

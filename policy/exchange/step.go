@@ -28,8 +28,9 @@ func (a Action) String() string {
 
 // Step is everything one callback asks of the host, in the order the
 // adapter applies it: header edits, body replacement, the local reply,
-// then logs and histogram records. Its slices belong to the Exchange and
-// are valid until the Exchange's next call.
+// then logs and histogram records. Its slices, and the strings in them
+// that alias the Exchange's buffers (the traceparent edit), belong to the
+// Exchange and are valid until the Exchange's next call.
 type Step struct {
 	Action Action
 	// Edits change the headers of the callback's direction (request

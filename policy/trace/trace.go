@@ -79,8 +79,10 @@ func appendHex(dst, b []byte) []byte {
 	return dst
 }
 
-// traceparentLen is the length of a version 00 traceparent.
-const traceparentLen = 55
+// TraceparentLen is the length of a version 00 traceparent.
+const TraceparentLen = 55
+
+const traceparentLen = TraceparentLen
 
 // ParseTraceparent parses a traceparent header value:
 //
