@@ -8,26 +8,25 @@ import (
 	"time"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
+	"github.com/apiwarden/apiwarden/policy/kernel"
 	"github.com/valyala/fastjson"
 )
 
-// Action is what a rule that fires asks for.
-type Action string
-
-// Actions.
-const (
-	ActionBlock Action = "block"
-	ActionLog   Action = "log"
+// Action and Mode are the kernel's (aliases, as in sequence): a rule's
+// action (block by default for rate limits and the internal route, log
+// for the counting rules) and its mode, ModeInherit unless it sets one.
+type (
+	Action = kernel.Action
+	Mode   = kernel.Mode
 )
 
-// Mode is a rule's mode; ModeInherit takes the section's mode.
-type Mode string
-
-// Modes.
+// Actions and modes.
 const (
-	ModeInherit Mode = ""
-	ModeEnforce Mode = "enforce"
-	ModeMonitor Mode = "monitor"
+	ActionBlock = kernel.ActionBlock
+	ActionLog   = kernel.ActionLog
+	ModeInherit = kernel.ModeInherit
+	ModeEnforce = kernel.Enforce
+	ModeMonitor = kernel.Monitor
 )
 
 // Defaults and bounds.
@@ -243,7 +242,7 @@ func ParseConfig(n cfg.Node, known func(endpoint string) bool) Config {
 	p := parser{known: known, ids: map[string]bool{InternalRule: true}}
 	if v, ok := n.Get("mode"); ok {
 		if s, ok := v.Enum("enforce", "monitor"); ok {
-			c.Mode = Mode(s)
+			c.Mode = kernel.ParseMode(s)
 		}
 	}
 	if v, ok := n.Get("trusted_hops"); ok {
@@ -432,12 +431,12 @@ func (p *parser) actionMode(n cfg.Node, def Action) (Action, Mode) {
 	a, m := def, ModeInherit
 	if v, ok := n.Get("action"); ok {
 		if s, ok := v.Enum("block", "log"); ok {
-			a = Action(s)
+			a = kernel.ParseAction(s)
 		}
 	}
 	if v, ok := n.Get("mode"); ok {
 		if s, ok := v.Enum("enforce", "monitor"); ok {
-			m = Mode(s)
+			m = kernel.ParseMode(s)
 		}
 	}
 	return a, m
@@ -625,7 +624,7 @@ func (p *parser) capture(n cfg.Node) (CaptureRule, bool) {
 }
 
 func (p *parser) internal(n cfg.Node) Internal {
-	var in Internal
+	in := Internal{Mode: ModeInherit}
 	if !n.Object("endpoints", "prefixes", "cidrs", "header", "mode") {
 		return in
 	}
@@ -689,7 +688,7 @@ func (p *parser) internal(n cfg.Node) Internal {
 	}
 	if v, ok := n.Get("mode"); ok {
 		if s, ok := v.Enum("enforce", "monitor"); ok {
-			in.Mode = Mode(s)
+			in.Mode = kernel.ParseMode(s)
 		}
 	}
 	if len(in.CIDRs) == 0 && in.Header == "" && in.Enabled() {
