@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
+	"github.com/apiwarden/apiwarden/policy/kernel"
 	"github.com/tidwall/gjson"
 )
 
@@ -43,21 +44,14 @@ type Config struct {
 	schemes      map[string]scheme
 }
 
-// Mode says whether a refusal blocks or is only reported.
-type Mode uint8
+// Mode says whether a refusal blocks or is only reported: the kernel's.
+type Mode = kernel.Mode
 
 // Modes.
 const (
-	Enforce Mode = iota
-	Monitor
+	Enforce = kernel.Enforce
+	Monitor = kernel.Monitor
 )
-
-func (m Mode) String() string {
-	if m == Monitor {
-		return "monitor"
-	}
-	return "enforce"
-}
 
 // Provider is one JWT issuer.
 type Provider struct {
