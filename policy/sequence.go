@@ -17,6 +17,15 @@ func (p *Policy) SequenceMode() sequence.Mode {
 // fired on (ep, nil for the global mode), so an endpoint in monitor mode
 // is only ever reported.
 func (p *Policy) SequenceDecision(h *sequence.Hit, ep *Endpoint) Decision {
+	d, _ := p.AppendSequenceDecision(nil, h, ep)
+	return d
+}
+
+// AppendSequenceDecision is SequenceDecision with the evidence appended
+// to arena (returned grown) rather than to a slice of its own: a caller
+// that keeps one arena per exchange formats evidence without allocating.
+// The decision's Evidence aliases arena and is never appended to.
+func (p *Policy) AppendSequenceDecision(arena []byte, h *sequence.Hit, ep *Endpoint) (Decision, []byte) {
 	reason := ReasonSequence
 	detail := "the request does not follow the order real clients use"
 	if h.Kind == sequence.KindAnomaly {
@@ -37,9 +46,11 @@ func (p *Policy) SequenceDecision(h *sequence.Hit, ep *Endpoint) Decision {
 	}
 	d := decide(reason, h.Rule, action, mode, detail)
 	if d.Verdict != Allow {
-		d.Evidence = h.Evidence.AppendJSON(nil)
+		start := len(arena)
+		arena = h.Evidence.AppendJSON(arena)
+		d.Evidence = arena[start:len(arena):len(arena)]
 	}
-	return d
+	return d, arena
 }
 
 // Step says when a request becomes a step of its session's history.

@@ -333,7 +333,11 @@ func (e *Engine) clientText(req *Request, s *scratch) (netip.Addr, string) {
 	if req.Headers != nil && e.cfg.TrustedHops > 0 {
 		xff = req.Headers.Get("x-forwarded-for")
 	}
-	a, ok := session.ClientAddr(xff, req.Source, e.cfg.TrustedHops)
+	src := req.Source
+	if src == "" && req.SourceOf != nil {
+		src = req.SourceOf.SourceAddress()
+	}
+	a, ok := session.ClientAddr(xff, src, e.cfg.TrustedHops)
 	if !ok {
 		return netip.Addr{}, ""
 	}
@@ -359,7 +363,6 @@ func (e *Engine) AdmitInto(r *Result, req *Request, now time.Time) {
 	s := e.pool.Get().(*scratch)
 	defer e.pool.Put(s)
 	nowNs := now.UnixNano()
-	addr, client := e.clientText(req, s)
 	defer func() {
 		switch r.Verdict {
 		case Block:
@@ -369,9 +372,17 @@ func (e *Engine) AdmitInto(r *Result, req *Request, now time.Time) {
 		}
 	}()
 
-	if !req.RouteAdmitted && e.admitInternal(r, req, addr) {
+	if !req.RouteAdmitted && e.isInternal(req) {
+		addr, _ := e.clientText(req, s)
+		if e.admitInternal(r, req, addr) {
+			return
+		}
+	}
+	if len(e.failures)+len(e.capture)+len(e.distinct)+len(e.rates) == 0 {
+		// The internal route alone: the client is never formatted.
 		return
 	}
+	_, client := e.clientText(req, s)
 	for i := range e.failures {
 		if e.admitFailure(r, &e.failures[i], req, client, nowNs, s) {
 			return

@@ -62,6 +62,9 @@ type Request struct {
 	// "10.0.0.1:5000", "[::1]:123" or a bare address); the client address
 	// is derived from it and X-Forwarded-For with trusted_hops.
 	Source string
+	// SourceOf gives the source address when Source is empty, asked only
+	// if a rule needs the client (in Envoy reading it is a host call).
+	SourceOf interface{ SourceAddress() string }
 	// Session is the HASHED session key ("" when the request has none).
 	Session string
 	// ClientID is the verified API-key client id ("" none).

@@ -188,3 +188,32 @@ func TestHeaderOnlyExchangeAllocatesNothing(t *testing.T) {
 	assert.NotEqual(t, spans[0], spans[1], "each exchange propagates a span of its own")
 	assert.Zero(t, testing.AllocsPerRun(200, func() { exchange() }))
 }
+
+// TestInternalRouteReadsTheAddressOnlyForItsRoutes: with the internal
+// route as the only abuse control, a request to another endpoint does
+// not read the downstream address; one to the internal route does, to
+// check it against the allowed networks.
+func TestInternalRouteReadsTheAddressOnlyForItsRoutes(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig(`"session": {"from": ["header:x-session-id"]}`,
+		`"abuse":{"internal":{"endpoints":["get_owner"],"cidrs":["10.0.0.0/8"]}}`))
+	var x Exchange
+	addr := &countedAddress{addr: "10.1.2.3:4242"}
+	rt.Begin(&x)
+	st := x.RequestHeaders(req("GET", "/balance", [2]string{"x-session-id", "s1"}), true, addr)
+	x.Done()
+	require.Nil(t, st.Reply)
+	assert.Zero(t, addr.reads, "not an internal route: the client is not needed")
+
+	rt.Begin(&x)
+	st = x.RequestHeaders(req("GET", "/owner", [2]string{"x-session-id", "s1"}), true, addr)
+	x.Done()
+	assert.Nil(t, st.Reply, "10.1.2.3 is inside the allowed network")
+	assert.Equal(t, 1, addr.reads)
+
+	outside := &countedAddress{addr: "192.0.2.9:4242"}
+	rt.Begin(&x)
+	st = x.RequestHeaders(req("GET", "/owner", [2]string{"x-session-id", "s1"}), true, outside)
+	x.Done()
+	require.NotNil(t, st.Reply)
+	assert.Equal(t, 404, st.Reply.Status, "an internal route is not found from outside")
+}

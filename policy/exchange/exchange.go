@@ -31,6 +31,9 @@ type Exchange struct {
 	seq   sequence.Result
 	dec   [4]policy.Decision
 	rnd   [32]byte
+	// evidence holds the stream's sequence evidence (decisions alias it;
+	// Begin empties it).
+	evidence []byte
 	// traceparent holds the propagated header's text; the edit's value
 	// aliases it (propagatedTraceparent).
 	traceparent [trace.TraceparentLen]byte

@@ -130,7 +130,7 @@ func (rt *Runtime) Begin(x *Exchange) {
 	x.rt = rt
 	x.perStream = perStream{}
 	x.out = Step{Edits: x.out.Edits[:0], Logs: x.out.Logs[:0], Metrics: x.out.Metrics[:0]}
-	x.text, x.reply = x.text[:0], x.reply[:0]
+	x.text, x.reply, x.evidence = x.text[:0], x.reply[:0], x.evidence[:0]
 	x.req.Reset()
 	x.sec.reset()
 }

@@ -278,7 +278,7 @@ func (x *Exchange) abuseDecision(res *abuse.Result) (policy.Decision, error) {
 func (x *Exchange) abuseRequest(body []byte) *abuse.Request {
 	r := &x.req
 	a := &x.sec.abReq
-	*a = abuse.Request{Method: r.Method, Endpoint: endpointID(r.Match.Endpoint), Path: r.Match.Path, Source: x.address(),
+	*a = abuse.Request{Method: r.Method, Endpoint: endpointID(r.Match.Endpoint), Path: r.Match.Path, SourceOf: (*lazyAddress)(x),
 		Session: x.session(), PathParams: (*pathParams)(r), Query: (*queryParams)(r), RouteAdmitted: x.sec.routeAdmitted}
 	if r.Headers != nil {
 		a.Headers = (*headerGetter)(&r.Headers)

@@ -78,7 +78,8 @@ func (x *Exchange) checkSequence() (policy.Decision, error) {
 	}
 	var blocking policy.Decision
 	for i := range res.Hits {
-		d := x.pol().SequenceDecision(&res.Hits[i], ep)
+		var d policy.Decision
+		d, x.evidence = x.pol().AppendSequenceDecision(x.evidence, &res.Hits[i], ep)
 		if d.Verdict == policy.Block {
 			if blocking.Verdict != policy.Block {
 				blocking = d

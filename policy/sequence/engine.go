@@ -61,6 +61,11 @@ type Result struct {
 	// Corrupt reports that the session's bucket did not decode and was
 	// replaced.
 	Corrupt bool
+
+	// The hits' evidence lives here: valid until the next evaluation
+	// into this Result.
+	names []string
+	times []OpTime
 }
 
 // Blocking reports whether a hit asks to block in effect, given the global
@@ -164,6 +169,7 @@ func (e *Engine) Evaluate(in Input) Result {
 
 func (e *Engine) evaluate(r *Result, in *Input) {
 	r.Hits = r.Hits[:0]
+	in.names, in.times = r.names[:0], r.times[:0]
 	warm := false
 	if e.analytics != nil {
 		r.Score = e.analytics.Score(in.Prior, in.Op, e.window)
@@ -185,4 +191,5 @@ func (e *Engine) evaluate(r *Result, in *Input) {
 			r.Hits = append(r.Hits, h)
 		}
 	}
+	r.names, r.times = in.names, in.times
 }

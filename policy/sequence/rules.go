@@ -19,6 +19,12 @@ type Input struct {
 	Op    uint16
 	Prior []session.Entry
 	Now   int64 // Unix ms
+
+	// Arenas the hits' evidence is appended to (Engine.evaluate lends
+	// the Result's, so an evaluation into a reused Result allocates
+	// nothing once warm); nil ones grow on demand.
+	names []string
+	times []OpTime
 }
 
 // MsSince returns the milliseconds since op was last seen in Prior.
@@ -257,7 +263,7 @@ func (c *Config) Evaluate(r *Rule, in *Input, score float64, warm bool) (Hit, bo
 	default:
 		return Hit{}, false
 	}
-	ev.Prior = c.names(in.PreviousOps(MaxEvidencePrior))
+	ev.Prior = c.names(in, in.PreviousOps(MaxEvidencePrior))
 	return Hit{Rule: r.ID, Kind: r.Kind, Action: r.Action, Mode: r.Mode, Evidence: ev}, true
 }
 
@@ -277,10 +283,10 @@ func (c *Config) seenSince(in *Input, op uint16, lo int, within time.Duration) b
 }
 
 func (c *Config) times(in *Input, ops []uint16) []OpTime {
-	out := make([]OpTime, 0, len(ops))
+	start := len(in.times)
 	for _, op := range ops {
 		dup := false
-		for _, t := range out {
+		for _, t := range in.times[start:] {
 			if t.Op == c.opName(op) {
 				dup = true
 			}
@@ -289,15 +295,18 @@ func (c *Config) times(in *Input, ops []uint16) []OpTime {
 			continue
 		}
 		ms, seen := in.MsSince(op)
-		out = append(out, OpTime{Op: c.opName(op), Ms: ms, Seen: seen})
+		in.times = append(in.times, OpTime{Op: c.opName(op), Ms: ms, Seen: seen})
 	}
-	return out
+	if len(in.times) == start {
+		return nil
+	}
+	return in.times[start:len(in.times):len(in.times)]
 }
 
-func (c *Config) names(ops []uint16) []string {
-	out := make([]string, len(ops))
-	for i, op := range ops {
-		out[i] = c.opName(op)
+func (c *Config) names(in *Input, ops []uint16) []string {
+	start := len(in.names)
+	for _, op := range ops {
+		in.names = append(in.names, c.opName(op))
 	}
-	return out
+	return in.names[start:len(in.names):len(in.names)]
 }

@@ -116,3 +116,34 @@ func TestHitJSONAndModes(t *testing.T) {
 	_, blocks = r.Blocking(ModeMonitor)
 	assert.False(t, blocks)
 }
+
+// TestHitsKeepTheirOwnEvidence: the hits of one evaluation share the
+// Result's evidence arenas; each keeps its own facts, and a reused Result
+// evaluates again without allocating once warm.
+func TestHitsKeepTheirOwnEvidence(t *testing.T) {
+	e := mustEngine(t, `{"sequences":{"rules":[
+		{"id":"r","endpoint":"transfer_funds","requires":["get_balance"],"within":"5m","action":"log"},
+		{"id":"m","endpoint":"transfer_funds","max_consecutive":1,"action":"log"},
+		{"id":"a","kind":"allow","endpoint":"transfer_funds","predecessors":["get_balance","list_accounts"],"action":"log"}]}}`, session.Config{})
+	in := Input{Op: opTransfer, Prior: hist(t0, step{opLogin, 20}, step{opTransfer, 5}), Now: session.Millis(t0)}
+	var res Result
+	e.evaluate(&res, &in)
+	require.Len(t, res.Hits, 3)
+	want := []string{
+		`{"prior":["transfer_funds","login"],"ms_since":{"get_balance":null}}`,
+		`{"prior":["transfer_funds","login"],"ms_since":{"transfer_funds":5000},"run":1,"count":1}`,
+		`{"prior":["transfer_funds","login"],"ms_since":{"get_balance":null,"list_accounts":null}}`,
+	}
+	for i, h := range res.Hits {
+		assert.Equal(t, want[i], string(h.Evidence.AppendJSON(nil)), h.Rule)
+	}
+	again := func() {
+		in := Input{Op: opTransfer, Prior: in.Prior, Now: in.Now}
+		e.evaluate(&res, &in)
+	}
+	again()
+	for i, h := range res.Hits {
+		assert.Equal(t, want[i], string(h.Evidence.AppendJSON(nil)), h.Rule)
+	}
+	assert.Zero(t, testing.AllocsPerRun(50, again))
+}

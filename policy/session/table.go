@@ -110,7 +110,10 @@ func (s *Sessions) HasJWTSource() bool {
 // secret: it must never reach a log line. address is asked only if the
 // client-address source is reached (in Envoy it is a host call).
 func (s *Sessions) RawKey(h Headers, address Address, verifiedOnly bool, verified Claims) (raw, source string) {
-	raw, source, _ = s.rawKey(h, address, verifiedOnly, verified, false)
+	raw, i, _ := s.rawKey(h, address, verifiedOnly, verified, false)
+	if i >= 0 {
+		source = s.cfg.From[i].String()
+	}
 	return raw, source
 }
 
@@ -128,21 +131,22 @@ func (s *Sessions) DeferredRawKey(h Headers, address Address, verifiedOnly bool,
 // key (DeferredRawKey): the address's host, normalised.
 func AddressKey(sourceAddress string) string { return ClientIP("", sourceAddress, 0) }
 
-func (s *Sessions) rawKey(h Headers, address Address, verifiedOnly bool, verified Claims, deferLast bool) (raw, source string, byAddress bool) {
+// rawKey returns the key and the index of its source in From (-1: none).
+func (s *Sessions) rawKey(h Headers, address Address, verifiedOnly bool, verified Claims, deferLast bool) (raw string, source int, byAddress bool) {
 	for i, k := range s.cfg.From {
 		switch {
 		case deferLast && k.Kind == SourceIP && s.cfg.TrustedHops == 0 && i == len(s.cfg.From)-1:
-			return "", k.String(), true
+			return "", i, true
 		case k.Kind != SourceJWT || !verifiedOnly:
 			raw = k.rawKey(h, address, s.cfg.TrustedHops)
 		case verified != nil:
 			raw, _ = verified.ClaimString(k.Name)
 		}
 		if raw != "" {
-			return raw, k.String(), false
+			return raw, i, false
 		}
 	}
-	return "", "", false
+	return "", -1, false
 }
 
 func (s *Sessions) hashed(raw string) string {
