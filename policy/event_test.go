@@ -56,6 +56,20 @@ func TestTokenBucket(t *testing.T) {
 	assert.False(t, b.Take(now+10e9), "burst caps the refill")
 }
 
+// Ready answers what Take would, and takes nothing.
+func TestTokenBucketReady(t *testing.T) {
+	b := NewTokenBucket(10, 1)
+	now := int64(1e9)
+	assert.True(t, b.Ready(now))
+	assert.True(t, b.Ready(now), "asking takes nothing")
+	assert.True(t, b.Take(now))
+	assert.False(t, b.Ready(now))
+	assert.False(t, b.Ready(now+50e6))
+	assert.True(t, b.Ready(now+100e6))
+	assert.Zero(t, b.Dropped, "Ready counts no drop")
+	assert.True(t, b.Take(now+100e6))
+}
+
 func FuzzAppendEvent(f *testing.F) {
 	f.Add("GET", "/x", "1.2.3.4")
 	f.Fuzz(func(t *testing.T, method, path, client string) {

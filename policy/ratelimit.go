@@ -18,6 +18,15 @@ func NewTokenBucket(perSecond, burst int) *TokenBucket {
 	return &TokenBucket{rate: float64(perSecond) / 1e9, burst: float64(burst), tokens: float64(burst)}
 }
 
+// Ready reports whether Take(now) would succeed, taking nothing.
+func (b *TokenBucket) Ready(now int64) bool {
+	tokens := b.tokens
+	if b.last != 0 && now > b.last {
+		tokens = min(tokens+float64(now-b.last)*b.rate, b.burst)
+	}
+	return tokens >= 1
+}
+
 // Take reports whether one token was available at time now.
 func (b *TokenBucket) Take(now int64) bool {
 	if b.last != 0 && now > b.last {

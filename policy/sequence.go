@@ -17,15 +17,16 @@ func (p *Policy) SequenceMode() sequence.Mode {
 // fired on (ep, nil for the global mode), so an endpoint in monitor mode
 // is only ever reported.
 func (p *Policy) SequenceDecision(h *sequence.Hit, ep *Endpoint) Decision {
-	d, _ := p.AppendSequenceDecision(nil, h, ep)
+	d := p.SequenceVerdict(h, ep)
+	if d.Verdict != Allow {
+		d.Evidence = h.Evidence.AppendJSON(nil)
+	}
 	return d
 }
 
-// AppendSequenceDecision is SequenceDecision with the evidence appended
-// to arena (returned grown) rather than to a slice of its own: a caller
-// that keeps one arena per exchange formats evidence without allocating.
-// The decision's Evidence aliases arena and is never appended to.
-func (p *Policy) AppendSequenceDecision(arena []byte, h *sequence.Hit, ep *Endpoint) (Decision, []byte) {
+// SequenceVerdict is SequenceDecision without the evidence, for a caller
+// that formats it only for an event it will emit.
+func (p *Policy) SequenceVerdict(h *sequence.Hit, ep *Endpoint) Decision {
 	reason := ReasonSequence
 	detail := "the request does not follow the order real clients use"
 	if h.Kind == sequence.KindAnomaly {
@@ -44,13 +45,7 @@ func (p *Policy) AppendSequenceDecision(arena []byte, h *sequence.Hit, ep *Endpo
 	if h.Action == sequence.ActionBlock {
 		action = ActionBlock
 	}
-	d := decide(reason, h.Rule, action, mode, detail)
-	if d.Verdict != Allow {
-		start := len(arena)
-		arena = h.Evidence.AppendJSON(arena)
-		d.Evidence = arena[start:len(arena):len(arena)]
-	}
-	return d, arena
+	return decide(reason, h.Rule, action, mode, detail)
 }
 
 // Step says when a request becomes a step of its session's history.

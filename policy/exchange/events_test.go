@@ -26,6 +26,33 @@ func TestEventsAreRateLimitedAndCounted(t *testing.T) {
 	assert.Empty(t, rt.Tick().Metrics, "and only once")
 }
 
+// TestEvidenceOnlyForLoggedEvents: a sequence rule that only logs
+// formats its evidence for an event that the budget lets through, not for
+// one it drops.
+func TestEvidenceOnlyForLoggedEvents(t *testing.T) {
+	rt, _ := newRuntime(t, testConfig(`"events":{"per_second":1,"burst":1}`, `"session":{"from":["header:x-session-id"]}`,
+		`"sequences":{"rules":[{"id":"no-balance-loop","endpoint":"get_balance","max_consecutive":1,"action":"log"}]}`))
+	var x Exchange
+	sid := [2]string{"x-session-id", "s1"}
+	balance := func() Step {
+		rt.Begin(&x)
+		st := x.RequestHeaders(req("GET", "/balance", sid), true, Addr("192.0.2.1:1"))
+		resp := status(200)
+		x.ResponseHeaders(&resp, true)
+		x.Done()
+		return st
+	}
+	balance()
+	st := balance()
+	require.Len(t, st.Logs, 1, "the second balance in a row logs")
+	assert.Contains(t, string(st.Logs[0].Text), `"apiwarden.evidence":{"prior":["get_balance"]`)
+	assert.NotEmpty(t, x.evidence)
+	st = balance()
+	assert.Empty(t, st.Logs, "over the budget")
+	assert.Empty(t, x.evidence, "no evidence formatted for a dropped event")
+	assert.Equal(t, "no-balance-loop", x.Decision().Rule, "the finding still counts")
+}
+
 func TestMonitorModeReportsEveryFindingOnce(t *testing.T) {
 	rt, _ := newRuntime(t, testConfig(`"mode":"monitor"`))
 	var x Exchange

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/apiwarden/apiwarden/policy"
+	"github.com/apiwarden/apiwarden/policy/sequence"
 	"github.com/apiwarden/apiwarden/policy/session"
 )
 
@@ -78,18 +79,31 @@ func (x *Exchange) checkSequence() (policy.Decision, error) {
 	}
 	var blocking policy.Decision
 	for i := range res.Hits {
-		var d policy.Decision
-		d, x.evidence = x.pol().AppendSequenceDecision(x.evidence, &res.Hits[i], ep)
+		h := &res.Hits[i]
+		d := x.pol().SequenceVerdict(h, ep)
 		if d.Verdict == policy.Block {
 			if blocking.Verdict != policy.Block {
 				blocking = d
+				x.addEvidence(&blocking, h)
 			}
 			continue
+		}
+		if d.Verdict != policy.Allow && x.rt.events.Ready(x.now().UnixNano()) {
+			// Only an event that will be logged needs its evidence.
+			x.addEvidence(&d, h)
 		}
 		x.record(&d)
 	}
 	x.pendingStep = step == policy.StepOnSuccess && blocking.Verdict != policy.Block
 	return blocking, nil
+}
+
+// addEvidence formats a hit's evidence into the exchange's arena (Begin
+// empties it; the decision's Evidence aliases it).
+func (x *Exchange) addEvidence(d *policy.Decision, h *sequence.Hit) {
+	start := len(x.evidence)
+	x.evidence = h.Evidence.AppendJSON(x.evidence)
+	d.Evidence = x.evidence[start:len(x.evidence):len(x.evidence)]
 }
 
 // recordStep records a pending step once the upstream's status is known.
