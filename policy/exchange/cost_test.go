@@ -3,6 +3,7 @@ package exchange
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -77,6 +78,38 @@ func TestSequenceRuleBlocksAndRecordsOnSuccess(t *testing.T) {
 	s = x.RequestBody(13, true, body{b: `{"amount":12}`})
 	assert.Nil(t, s.Reply, logsText(s))
 	assert.Equal(t, StateForwarded, x.State())
+}
+
+// TestStepRecordedFromTheCheckedRead: a step recorded on the 2xx answer
+// starts from the history its request was checked against, so a request
+// reads the session's bucket once; when another request wrote the bucket
+// in between, the compare-and-swap fails, the bucket is read again and
+// both steps are kept.
+func TestStepRecordedFromTheCheckedRead(t *testing.T) {
+	rt, st := newRuntime(t, testConfig(`"session":{"from":["header:x-session-id"]}`,
+		`"sequences":{"rules":[{"id":"transfer-after-balance","endpoint":"transfer","requires":["get_balance"],"within":"5m","action":"block"}]}`))
+	sid := [2]string{"x-session-id", "alice"}
+	var x, y Exchange
+	rt.Begin(&x)
+	x.RequestHeaders(req("GET", "/balance", sid), true, Addr(""))
+	x.ResponseHeaders(status(200), true)
+	x.Done()
+	assert.Equal(t, 1, st.gets, "one read for the check and the step")
+
+	// Two balance reads of one session in flight at once.
+	st.gets = 0
+	rt.Begin(&x)
+	x.RequestHeaders(req("GET", "/balance", sid), true, Addr(""))
+	rt.Begin(&y)
+	y.RequestHeaders(req("GET", "/balance", sid), true, Addr(""))
+	y.ResponseHeaders(status(200), true)
+	y.Done()
+	x.ResponseHeaders(status(200), true)
+	x.Done()
+	assert.Equal(t, 3, st.gets, "x's read was overwritten by y's step: read again")
+	h, err := rt.sessions.Load(rt.store, rt.sessions.Hash("alice"), time.Unix(1_700_000_100, 0))
+	require.NoError(t, err)
+	assert.Len(t, h.Entries, 3, "every step is in the history")
 }
 
 func TestShadowEndpointsAreLearned(t *testing.T) {

@@ -116,7 +116,7 @@ func (x *Exchange) recordStep() {
 		return
 	}
 	rt := x.rt
-	if err := rt.sequences.Record(rt.store, x.session(), x.req.Match.Endpoint.Index, x.now()); err != nil {
+	if err := rt.sequences.RecordAfter(&x.seq, rt.store, x.session(), x.req.Match.Endpoint.Index, x.now()); err != nil {
 		x.inc(rt.metrics.failures, 1)
 		x.logf(LevelWarn, "apiwarden: session history: %v", err)
 	}

@@ -59,6 +59,49 @@ func TestPointerTokens(t *testing.T) {
 	}
 }
 
+// countedStore counts reads.
+type countedStore struct {
+	*MemStore
+	gets int
+}
+
+func (s *countedStore) Get(key string) ([]byte, uint32, bool, error) {
+	s.gets++
+	return s.MemStore.Get(key)
+}
+
+// TestUpdateFromAnEarlierRead: a read nothing has overwritten since is
+// written from without reading again; a stale one loses the swap, and the
+// next attempt reads the value the other writer left.
+func TestUpdateFromAnEarlierRead(t *testing.T) {
+	st := &countedStore{MemStore: NewMemStore()}
+	require.NoError(t, st.Set("k", []byte("a"), CreateCAS))
+	old, cas, found, err := st.Get("k")
+	require.NoError(t, err)
+	st.gets = 0
+	appendBang := func(old []byte, found bool) ([]byte, bool, error) {
+		return append(append([]byte(nil), old...), '!'), true, nil
+	}
+	read := Read{Value: append([]byte(nil), old...), CAS: cas, Found: found}
+	require.NoError(t, UpdateFrom(st, "k", 3, &read, appendBang))
+	assert.Zero(t, st.gets, "the earlier read was current: no read")
+	v, _, _, _ := st.Get("k")
+	assert.Equal(t, "a!", string(v))
+
+	// read is stale now: the first swap fails, the second reads "a!".
+	st.gets = 0
+	require.NoError(t, UpdateFrom(st, "k", 3, &read, appendBang))
+	assert.Equal(t, 1, st.gets)
+	v, _, _, _ = st.Get("k")
+	assert.Equal(t, "a!!", string(v), "nothing the other writer wrote is lost")
+
+	// An earlier read of a missing key creates it, unless someone did.
+	st.gets = 0
+	require.NoError(t, UpdateFrom(st, "new", 2, &Read{}, appendBang))
+	assert.Zero(t, st.gets)
+	assert.ErrorIs(t, UpdateFrom(st, "new", 1, &Read{}, appendBang), ErrContention, "created since: the create loses")
+}
+
 func TestUpdateRetriesThenGivesUp(t *testing.T) {
 	st := NewMemStore()
 	calls := 0

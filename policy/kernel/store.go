@@ -130,9 +130,34 @@ var ErrContention = errors.New("shared data: compare-and-swap retries exhausted"
 // error with the key as context. modify must not keep old: the store may
 // reuse it.
 func Update(st Store, key string, attempts int, modify func(old []byte, found bool) (value []byte, write bool, err error)) error {
+	return update(st, key, attempts, nil, modify)
+}
+
+// Read is a value of a key as one Get returned it.
+type Read struct {
+	Value []byte
+	CAS   uint32
+	Found bool
+}
+
+// UpdateFrom is Update whose first attempt starts from an earlier read of
+// key instead of reading it again: when nothing wrote the key since, the
+// compare-and-swap succeeds and the read (a host call in Envoy) is saved;
+// when something did, the swap fails and the next attempt reads, as
+// Update's do.
+func UpdateFrom(st Store, key string, attempts int, first *Read, modify func(old []byte, found bool) (value []byte, write bool, err error)) error {
+	return update(st, key, attempts, first, modify)
+}
+
+func update(st Store, key string, attempts int, first *Read, modify func(old []byte, found bool) (value []byte, write bool, err error)) error {
 	for i := 0; i < attempts; i++ {
-		old, cas, found, err := st.Get(key)
-		if err != nil {
+		var old []byte
+		var cas uint32
+		var found bool
+		var err error
+		if i == 0 && first != nil {
+			old, cas, found = first.Value, first.CAS, first.Found
+		} else if old, cas, found, err = st.Get(key); err != nil {
 			return fmt.Errorf("read %s: %w", key, err)
 		}
 		value, write, err := modify(old, found)

@@ -66,6 +66,9 @@ type Result struct {
 	// into this Result.
 	names []string
 	times []OpTime
+	// snap is the bucket Check read (snapOK), for RecordAfter.
+	snap   session.Snapshot
+	snapOK bool
 }
 
 // Blocking reports whether a hit asks to block in effect, given the global
@@ -95,6 +98,7 @@ func (e *Engine) Observe(st session.Store, sessionHash string, op int, now time.
 // ObserveInto is Observe reusing r's slices.
 func (e *Engine) ObserveInto(r *Result, st session.Store, sessionHash string, op int, now time.Time) error {
 	r.Hits, r.Prior, r.Score, r.Scored, r.Attempts, r.Corrupt = r.Hits[:0], r.Prior[:0], 0, false, 0, false
+	r.snapOK = false
 	if op < 0 || op > session.MaxOp {
 		return fmt.Errorf("sequence: operation index %d out of range", op)
 	}
@@ -125,6 +129,7 @@ func (e *Engine) ObserveInto(r *Result, st session.Store, sessionHash string, op
 // history as of Check, not as of the write.
 func (e *Engine) Check(r *Result, st session.Store, sessionHash string, op int, now time.Time) error {
 	r.Hits, r.Prior, r.Score, r.Scored, r.Attempts, r.Corrupt = r.Hits[:0], r.Prior[:0], 0, false, 1, false
+	r.snapOK = false
 	if op < 0 || op > session.MaxOp {
 		return fmt.Errorf("sequence: operation index %d out of range", op)
 	}
@@ -133,6 +138,8 @@ func (e *Engine) Check(r *Result, st session.Store, sessionHash string, op int, 
 	if err := e.sess.Begin(st, sessionHash, now, tx); err != nil {
 		return err
 	}
+	tx.Snapshot(&r.snap)
+	r.snapOK = true
 	in := Input{Op: uint16(op), Now: session.Millis(now), Prior: tx.Prior.Entries}
 	e.evaluate(r, &in)
 	r.Corrupt = tx.Corrupt
@@ -144,12 +151,28 @@ func (e *Engine) Check(r *Result, st session.Store, sessionHash string, op int, 
 // session cas_retries) and counts it in the analytics: the step happened.
 // Exhausted retries return session.ErrContention.
 func (e *Engine) Record(st session.Store, sessionHash string, op int, now time.Time) error {
+	return e.record(st, sessionHash, op, now, nil)
+}
+
+// RecordAfter is Record for the request r was checked for (Check, same
+// session): it starts from the bucket Check read, so when no other
+// request wrote it meanwhile the step costs one compare-and-swap and no
+// read.
+func (e *Engine) RecordAfter(r *Result, st session.Store, sessionHash string, op int, now time.Time) error {
+	var snap *session.Snapshot
+	if r.snapOK {
+		snap, r.snapOK = &r.snap, false
+	}
+	return e.record(st, sessionHash, op, now, snap)
+}
+
+func (e *Engine) record(st session.Store, sessionHash string, op int, now time.Time, snap *session.Snapshot) error {
 	if op < 0 || op > session.MaxOp {
 		return fmt.Errorf("sequence: operation index %d out of range", op)
 	}
 	tx := e.pool.Get().(*session.Txn)
 	defer e.pool.Put(tx)
-	if err := e.sess.Record(st, sessionHash, op, now, tx); err != nil {
+	if err := e.sess.RecordFrom(st, sessionHash, op, now, tx, snap); err != nil {
 		return err
 	}
 	if e.analytics != nil {

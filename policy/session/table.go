@@ -388,7 +388,28 @@ func (tx *Txn) Committed() *History { return &tx.next }
 // Record appends op to the session's history with up to Retries
 // compare-and-swap attempts; ErrContention when all of them lost.
 func (s *Sessions) Record(st Store, sessionHash string, op int, now time.Time, tx *Txn) error {
-	return s.Update(st, sessionHash, op, now, tx, nil)
+	return s.update(st, sessionHash, op, now, tx, nil, nil)
+}
+
+// Snapshot is a session's bucket as a Begin read it, kept (copied) for a
+// later RecordFrom.
+type Snapshot struct {
+	read kernel.Read
+	key  string
+}
+
+// Snapshot copies the bucket tx read (Begin) into snap.
+func (tx *Txn) Snapshot(snap *Snapshot) {
+	snap.read = kernel.Read{Value: append(snap.read.Value[:0], tx.raw...), CAS: tx.cas, Found: tx.found}
+	snap.key = tx.key
+}
+
+// RecordFrom is Record starting from the bucket snap holds (the read of
+// the same session's Begin, earlier in the exchange): when no other
+// request wrote the bucket since, the step is written without reading it
+// again; otherwise the compare-and-swap fails and Record's loop goes on.
+func (s *Sessions) RecordFrom(st Store, sessionHash string, op int, now time.Time, tx *Txn, snap *Snapshot) error {
+	return s.update(st, sessionHash, op, now, tx, snap, nil)
 }
 
 // Update is the read-evaluate-write of one step: it reads the session's
@@ -399,12 +420,20 @@ func (s *Sessions) Record(st Store, sessionHash string, op int, now time.Time, t
 // Exhausted retries return ErrContention; on success tx holds the history
 // evaluate saw (tx.Prior) and the one written (Committed).
 func (s *Sessions) Update(st Store, sessionHash string, op int, now time.Time, tx *Txn, evaluate func(prior *History)) error {
+	return s.update(st, sessionHash, op, now, tx, nil, evaluate)
+}
+
+func (s *Sessions) update(st Store, sessionHash string, op int, now time.Time, tx *Txn, snap *Snapshot, evaluate func(prior *History)) error {
 	if op < 0 || op > MaxOp {
 		return fmt.Errorf("session: operation index %d out of range", op)
 	}
 	bucket, id := s.locate(sessionHash)
 	key := s.BucketKey(bucket)
-	err := kernel.Update(st, key, s.cfg.Retries, func(raw []byte, found bool) ([]byte, bool, error) {
+	var first *kernel.Read
+	if snap != nil && snap.key == key {
+		first = &snap.read
+	}
+	err := kernel.UpdateFrom(st, key, s.cfg.Retries, first, func(raw []byte, found bool) ([]byte, bool, error) {
 		s.load(tx, key, id, raw, 0, found, now)
 		if evaluate != nil {
 			evaluate(&tx.Prior)
