@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -105,36 +106,44 @@ func TestGitHubBodyExamplesPass(t *testing.T) {
 	assert.Equal(t, 90, checked, "every JSON body example was checked")
 }
 
-// TestGitHubGeneratedParametersPass: for every operation of the GitHub
-// fixture, a request whose path and query parameters are generated from
-// their own schemas (the parameter's example, else its first enum value,
-// else a value of its type within its bounds) passes the header checks:
-// zero false refusals on what the document allows.
-func TestGitHubGeneratedParametersPass(t *testing.T) {
-	p := github(t)
-	ops, resolve := githubOps(t)
-	var refused []string
-	for _, op := range ops {
-		target, _ := op.target(resolve, -1, "")
-		r, d := head(p, op.method, target)
-		if r.Match.Endpoint == nil || r.Match.Endpoint.ID != op.id {
-			refused = append(refused, op.id+": "+target+" routed elsewhere")
-			continue
-		}
-		if d.Verdict != Allow && !bodyMissing(d) { // bodies: TestGitHubBodyExamplesPass
-			msg := op.id + ": " + target + " " + d.Rule
-			if len(d.Violations) > 0 {
-				msg += " " + d.Violations[0].Name + " " + d.Violations[0].Keyword
+// TestGeneratedParametersPass: for every operation of the GitHub
+// fixture (OpenAPI 3.0.3) and of Discord's published description (3.1.0),
+// a request whose path and query parameters are generated from their own
+// schemas (the parameter's example, else its first enum value, else a
+// value of its type within its bounds) passes the header checks: zero
+// false refusals on what the document allows.
+func TestGeneratedParametersPass(t *testing.T) {
+	for _, f := range []struct {
+		file string
+		ops  int
+	}{{"openapi/testdata/github.json", 217}, {"openapi/testdata/discord.json", 242}} {
+		t.Run(f.file, func(t *testing.T) {
+			p := fixture(t, f.file)
+			ops, resolve := fixtureOps(t, f.file)
+			var refused []string
+			for _, op := range ops {
+				target, _ := op.target(resolve, -1, "")
+				r, d := head(p, op.method, target)
+				if r.Match.Endpoint == nil || r.Match.Endpoint.ID != op.id {
+					refused = append(refused, op.id+": "+target+" routed elsewhere")
+					continue
+				}
+				if d.Verdict != Allow && !bodyMissing(d) { // bodies: TestGitHubBodyExamplesPass
+					msg := op.id + ": " + target + " " + d.Rule
+					if len(d.Violations) > 0 {
+						msg += " " + d.Violations[0].Name + " " + d.Violations[0].Keyword
+					}
+					refused = append(refused, msg)
+				}
 			}
-			refused = append(refused, msg)
-		}
+			sort.Strings(refused)
+			assert.Empty(t, refused)
+			assert.Len(t, ops, f.ops)
+		})
 	}
-	sort.Strings(refused)
-	assert.Empty(t, refused)
-	assert.Len(t, ops, 217)
 }
 
-// githubOp is one operation of the GitHub fixture, its parameters
+// githubOp is one operation of a fixture, its parameters
 // (the path item's, then its own) resolved.
 type githubOp struct {
 	id, method, tpl string
@@ -143,14 +152,27 @@ type githubOp struct {
 
 // githubOps reads every operation of the GitHub fixture.
 func githubOps(t *testing.T) ([]githubOp, func(any) map[string]any) {
+	return fixtureOps(t, "openapi/testdata/github.json")
+}
+
+// fixtureOps reads every operation of an OpenAPI fixture.
+func fixtureOps(t *testing.T, file string) ([]githubOp, func(any) map[string]any) {
 	t.Helper()
-	raw, err := os.ReadFile("openapi/testdata/github.json")
+	raw, err := os.ReadFile(file)
 	require.NoError(t, err)
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(raw, &doc))
 	resolve := refResolver(doc)
+	// Routes start with the first server's path (Discord: /api/v10).
+	base := ""
+	if servers, ok := doc["servers"].([]any); ok && len(servers) > 0 {
+		if u, err := url.Parse(servers[0].(map[string]any)["url"].(string)); err == nil {
+			base = strings.TrimSuffix(u.Path, "/")
+		}
+	}
 	var ops []githubOp
 	for tpl, itemRaw := range doc["paths"].(map[string]any) {
+		tpl = base + tpl
 		item := itemRaw.(map[string]any)
 		common, _ := item["parameters"].([]any)
 		for method, opRaw := range item {
@@ -182,11 +204,13 @@ func (o githubOp) target(resolve func(any) map[string]any, spoil int, how string
 		s := resolve(prm["schema"])
 		v := generated(s, resolve)
 		if i == spoil {
-			switch {
-			case how == "type" && (s["type"] == "integer" || s["type"] == "number"):
+			switch typ := schemaType(s); {
+			case how == "type" && (typ == "integer" || typ == "number"):
 				v, spoiled = "abc", true
-			case how == "enum" && s["enum"] != nil:
+			case how == "enum" && hasEnum(s):
 				v, spoiled = "zzz-not-a-member", true
+			case how == "pattern" && s["pattern"] != nil:
+				v, spoiled = "%20not%20matched%20%21", true
 			case how == "drop" && prm["in"] == "query" && prm["required"] == true:
 				spoiled = true
 				continue
@@ -221,8 +245,18 @@ func generated(s map[string]any, resolve func(any) map[string]any) string {
 			return v
 		}
 	}
+	if exs, ok := s["examples"].([]any); ok && len(exs) > 0 { // 3.1
+		if v, ok := scalarText(exs[0]); ok {
+			return v
+		}
+	}
 	if enum, ok := s["enum"].([]any); ok && len(enum) > 0 {
 		if v, ok := scalarText(enum[0]); ok {
+			return v
+		}
+	}
+	if c, ok := s["const"]; ok { // 3.1 enums: a oneOf of consts
+		if v, ok := scalarText(c); ok {
 			return v
 		}
 	}
@@ -231,7 +265,7 @@ func generated(s map[string]any, resolve func(any) map[string]any) string {
 			return generated(resolve(subs[0]), resolve)
 		}
 	}
-	switch s["type"] {
+	switch schemaType(s) {
 	case "integer", "number":
 		if m, ok := s["minimum"].(float64); ok {
 			return strconv.FormatInt(int64(m)+1, 10)
@@ -242,6 +276,16 @@ func generated(s map[string]any, resolve func(any) map[string]any) string {
 	case "array":
 		return generated(resolve(s["items"]), resolve)
 	}
+	if pat, ok := s["pattern"].(string); ok {
+		// The first of a few plain values the pattern accepts.
+		if re, err := regexp.Compile(pat); err == nil {
+			for _, v := range []string{"1", "abc", "a1", "2024-01-02", "ABC"} {
+				if re.MatchString(v) {
+					return v
+				}
+			}
+		}
+	}
 	switch s["format"] {
 	case "date-time":
 		return "2024-01-02T03:04:05Z"
@@ -251,6 +295,37 @@ func generated(s map[string]any, resolve func(any) map[string]any) string {
 		return "https://example.com/x"
 	}
 	return "abc"
+}
+
+// schemaType is the schema's type name (3.1 type arrays: the first that
+// is not "null").
+func schemaType(s map[string]any) any {
+	typ := s["type"]
+	if types, ok := typ.([]any); ok {
+		for _, x := range types {
+			if x != "null" {
+				return x
+			}
+		}
+	}
+	return typ
+}
+
+// hasEnum: the schema lists its values (enum, or 3.1's oneOf of consts).
+func hasEnum(s map[string]any) bool {
+	if e, ok := s["enum"].([]any); ok && len(e) > 0 {
+		return true
+	}
+	subs, ok := s["oneOf"].([]any)
+	if !ok || len(subs) == 0 {
+		return false
+	}
+	for _, x := range subs {
+		if m, _ := x.(map[string]any); m == nil || m["const"] == nil {
+			return false
+		}
+	}
+	return true
 }
 
 func scalarText(v any) (string, bool) {
@@ -282,4 +357,39 @@ func refResolver(doc map[string]any) func(any) map[string]any {
 		}
 		return nil
 	}
+}
+
+// TestDiscordSpoiledParametersAreRefused is the other half of the oracle
+// on the OpenAPI 3.1 document: one parameter spoiled (a number sent as
+// text, a value outside its enum, one its pattern refuses, a required
+// query parameter dropped)
+// and the header checks refuse the request, naming that parameter.
+func TestDiscordSpoiledParametersAreRefused(t *testing.T) {
+	p := fixture(t, "openapi/testdata/discord.json")
+	ops, resolve := fixtureOps(t, "openapi/testdata/discord.json")
+	spoiled := 0
+	var passed []string
+	for _, op := range ops {
+		for i, prm := range op.prms {
+			for _, how := range []string{"type", "enum", "pattern", "drop"} {
+				target, ok := op.target(resolve, i, how)
+				if !ok {
+					continue
+				}
+				spoiled++
+				r, d := head(p, op.method, target)
+				if r.Match.Endpoint == nil || r.Match.Endpoint.ID != op.id {
+					continue // a spoiled path segment may route elsewhere: refused there
+				}
+				name, _ := prm["name"].(string)
+				if d.Verdict == Allow || len(d.Violations) == 0 || d.Violations[0].Name != name {
+					passed = append(passed, op.id+" "+how+" "+name+": "+target)
+				}
+			}
+		}
+	}
+	sort.Strings(passed)
+	assert.Empty(t, passed, "spoiled requests let through")
+	t.Logf("%d spoiled requests, all refused", spoiled)
+	assert.Greater(t, spoiled, 100)
 }

@@ -13,7 +13,13 @@ import (
 // (policy/openapi/testdata/github.json, as published, 217 operations).
 func github(t testing.TB) *Policy {
 	t.Helper()
-	raw, err := os.ReadFile("openapi/testdata/github.json")
+	return fixture(t, "openapi/testdata/github.json")
+}
+
+// fixture compiles an OpenAPI fixture with unknown endpoints blocked.
+func fixture(t testing.TB, file string) *Policy {
+	t.Helper()
+	raw, err := os.ReadFile(file)
 	require.NoError(t, err)
 	p, err := Compile(append(append([]byte(`{"unknown_endpoints":"block","openapi":`), raw...), '}'))
 	require.NoError(t, err)

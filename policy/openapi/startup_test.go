@@ -38,6 +38,7 @@ var (
 func startupDocs(tb testing.TB) []startupDoc {
 	docs := []startupDoc{
 		{"github-fixture", func() []byte { return readFixture(tb, "github.json") }},
+		{"discord-3.1", func() []byte { return readFixture(tb, "discord.json") }},
 		{"synthetic-2000", synth2000},
 		{"refdense-2.4MB", refDense},
 		{"refchain-1000", chain1000},

@@ -244,9 +244,12 @@ func compileType(s *schemaCtx, t gjson.Result) {
 func compileEnumConst(s *schemaCtx) {
 	n, c := s.n, s.c
 	if e, ok := s.get("enum"); ok {
-		if !e.IsArray() {
+		switch {
+		case !e.IsArray():
 			s.errorf("enum", "want an array, got %s", show(e))
-		} else {
+		case len(e.Array()) == 0 && (c.opts.Dialect == OpenAPI30 || c.opts.Dialect == OpenAPI31):
+			// No constraint (doc.go, "Dialects").
+		default:
 			allStr := true
 			n.enum = []string{}
 			e.ForEach(func(_, x gjson.Result) bool {

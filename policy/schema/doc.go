@@ -44,6 +44,12 @@
 // In every dialect "integer" accepts numbers without a fractional part
 // whatever their spelling (1.0, 1e2), as draft 6 and later do.
 //
+// In the OpenAPI dialects an empty "enum" is no constraint, as
+// kin-openapi reads it: generators emit "enum": [] beside the real
+// constraint (Discord's published description does, next to an allOf
+// naming the enum), and JSON Schema's letter (nothing validates) would
+// refuse every request to such an operation. Draft2020 keeps the letter.
+//
 // # Keywords
 //
 // Claimed (asserted) keywords: type, nullable (3.0), enum, const (2020),

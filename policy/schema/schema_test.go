@@ -41,6 +41,22 @@ func TestPointerEscaping(t *testing.T) {
 	assert.Equal(t, "/additionalProperties/type", got[0].SchemaPath)
 }
 
+// An empty enum constrains nothing in the OpenAPI dialects (doc.go) and
+// refuses everything in plain draft 2020-12.
+func TestEmptyEnum(t *testing.T) {
+	doc := `{"type":"string","enum":[],"allOf":[{"enum":["open","closed"]}]}`
+	for _, d := range []Dialect{OpenAPI30, OpenAPI31} {
+		s := mustCompile(t, doc, "", Options{Dialect: d})
+		assert.Empty(t, violations(s, `"open"`, Request), d)
+		got := violations(s, `"other"`, Request)
+		require.Len(t, got, 1, d)
+		assert.Equal(t, "/allOf/0/enum", got[0].SchemaPath, "the real constraint still applies")
+	}
+	s := mustCompile(t, doc, "", Options{Dialect: Draft2020})
+	require.NotEmpty(t, violations(s, `"open"`, Request))
+	assert.Equal(t, "enum", violations(s, `"open"`, Request)[0].Keyword)
+}
+
 func TestNullable(t *testing.T) {
 	tests := []struct {
 		name   string
