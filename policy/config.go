@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unsafe"
 
 	"github.com/apiwarden/apiwarden/policy/abuse"
 	"github.com/apiwarden/apiwarden/policy/auth"
@@ -16,6 +17,7 @@ import (
 	"github.com/apiwarden/apiwarden/policy/sequence"
 	"github.com/apiwarden/apiwarden/policy/session"
 	"github.com/apiwarden/apiwarden/policy/trace"
+	"github.com/tidwall/gjson"
 )
 
 // Policy is a compiled configuration. It is immutable after Compile and
@@ -120,6 +122,17 @@ type CompileOptions struct {
 	Checkpoint func()
 }
 
+// memberText is the text of a top-level member of the configuration, a
+// slice of raw (nil when gjson cannot place it). The configuration is
+// read through a string that aliases it: nothing is copied.
+func memberText(raw []byte, name string) []byte {
+	r := gjson.Get(unsafe.String(unsafe.SliceData(raw), len(raw)), name)
+	if r.Index <= 0 || r.Index+len(r.Raw) > len(raw) {
+		return nil
+	}
+	return raw[r.Index : r.Index+len(r.Raw)]
+}
+
 // Compile parses and validates a plugin configuration and compiles it into
 // a Policy. An empty configuration is the default policy (everything
 // allowed and counted). Every problem is reported with its JSON path, all
@@ -222,7 +235,7 @@ func CompileWith(raw []byte, opts CompileOptions) (*Policy, error) {
 	}
 	var doc *openapi.Document
 	if n, ok := root.Get("openapi"); ok {
-		doc = p.addOpenAPI(n, root, defaultUnknownQuery, opts.Checkpoint)
+		doc = p.addOpenAPI(n, root, defaultUnknownQuery, opts.Checkpoint, memberText(raw, "openapi"))
 	} else if v, ok := root.Get("openapi_base_path"); ok {
 		v.Errorf(`only meaningful with an "openapi" document`)
 	}

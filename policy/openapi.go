@@ -16,8 +16,10 @@ import (
 // endpoints: operationId (or a derived id), path template, parameters with
 // their schemas and styles, request bodies per media type, response
 // schemas (kept for response protection) and security requirements.
-func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, checkpoint func()) *openapi.Document {
-	opts := openapi.Options{MaxDepth: p.MaxJSONDepth, Checkpoint: checkpoint}
+// docText is the document's own JSON text in the configuration (its
+// schemas compile from it).
+func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, checkpoint func(), docText []byte) *openapi.Document {
+	opts := openapi.Options{MaxDepth: p.MaxJSONDepth, Checkpoint: checkpoint, Raw: docText}
 	if v, ok := root.Get("openapi_base_path"); ok {
 		if s, ok := v.String(); ok {
 			if !strings.HasPrefix(s, "/") {

@@ -82,8 +82,10 @@
 //
 // Documents up to MaxDocumentBytes (32 MiB) and MaxOperations (20,000);
 // $ref chains of 32 hops; the document must be UTF-8. Document.Raw is
-// rewritten compact JSON of the input (fastjson's own writer is not used:
-// it escapes control characters the Go way).
+// the document's own text when the caller gives it (Options.Raw: Parse
+// and policy.Compile do), else compact JSON written from the parsed tree
+// (not with fastjson's writer, which escapes control characters the Go
+// way).
 //
 // # Why hand-written, not kin-openapi
 //

@@ -135,7 +135,11 @@ func (p *parser) parse(n cfg.Node) *Document {
 		}
 	}
 	p.assignIDs()
-	p.doc.Raw = appendJSON(make([]byte, 0, 1024), root.V)
+	if p.opts.Raw != nil {
+		p.doc.Raw = p.opts.Raw
+	} else {
+		p.doc.Raw = appendJSON(make([]byte, 0, 1024), root.V)
+	}
 	if !utf8.Valid(p.doc.Raw) {
 		root.Errorf("the document is not valid UTF-8")
 		return p.doc
