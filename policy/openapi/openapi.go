@@ -5,7 +5,6 @@ import (
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
 	"github.com/apiwarden/apiwarden/policy/schema"
-	"github.com/valyala/fastjson"
 )
 
 // Limits on the document, checked before anything else is read.
@@ -229,8 +228,7 @@ func Parse(raw []byte, opts Options) (*Document, error) {
 	if len(raw) > MaxDocumentBytes {
 		return nil, fmt.Errorf("%s: document of %d bytes exceeds the limit of %d", where, len(raw), MaxDocumentBytes)
 	}
-	var p fastjson.Parser
-	v, err := p.ParseBytes(raw)
+	v, err := cfg.ParseValue(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not valid JSON: %w", where, err)
 	}

@@ -169,8 +169,7 @@ type Node struct {
 // (with the byte offset fastjson reports); the returned Node records later
 // problems into errs.
 func Parse(data []byte, errs *Errors) (Node, error) {
-	var p fastjson.Parser
-	v, err := p.ParseBytes(data)
+	v, err := ParseValue(data)
 	if err != nil {
 		return Node{}, fmt.Errorf("configuration is not valid JSON: %w", err)
 	}
