@@ -1,6 +1,7 @@
 package main
 
 import (
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -53,7 +54,11 @@ func (p *pluginContext) OnPluginStart(size int) types.OnPluginStartStatus {
 		// policy must never keep a view of it, so it compiles a copy.
 		raw = append([]byte(nil), b...)
 	}
+	// GOGC 25 while compiling: linear memory keeps the peak (GitHub's
+	// description 143 MiB, 162 with GOGC 100; start-up 20-30% longer).
+	gcPercent := debug.SetGCPercent(25)
 	pol, err := policy.Compile(raw)
+	debug.SetGCPercent(gcPercent)
 	if err != nil {
 		abi.LogCriticalf("apiwarden: invalid configuration: %s", strings.ReplaceAll(err.Error(), "\n", ";"))
 		return types.OnPluginStartStatusFailed
