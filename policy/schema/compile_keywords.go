@@ -240,6 +240,14 @@ func compileType(s *schemaCtx, t gjson.Result) {
 	n.typeWant = s.c.keep(strings.Join(names, " or "))
 }
 
+// isEmptyArray reports whether the array a has no element (without
+// building the element list).
+func isEmptyArray(a gjson.Result) bool {
+	empty := true
+	a.ForEach(func(_, _ gjson.Result) bool { empty = false; return false })
+	return empty
+}
+
 // compileEnumConst compiles enum and (2020-12) const.
 func compileEnumConst(s *schemaCtx) {
 	n, c := s.n, s.c
@@ -247,7 +255,7 @@ func compileEnumConst(s *schemaCtx) {
 		switch {
 		case !e.IsArray():
 			s.errorf("enum", "want an array, got %s", show(e))
-		case len(e.Array()) == 0 && (c.opts.Dialect == OpenAPI30 || c.opts.Dialect == OpenAPI31):
+		case isEmptyArray(e) && (c.opts.Dialect == OpenAPI30 || c.opts.Dialect == OpenAPI31):
 			// No constraint (doc.go, "Dialects").
 		default:
 			allStr := true
