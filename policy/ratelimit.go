@@ -19,22 +19,19 @@ func NewTokenBucket(perSecond, burst int) *TokenBucket {
 }
 
 // Ready reports whether Take(now) would succeed, taking nothing.
-func (b *TokenBucket) Ready(now int64) bool {
-	tokens := b.tokens
+func (b *TokenBucket) Ready(now int64) bool { return b.refilled(now) >= 1 }
+
+// refilled is the tokens at time now.
+func (b *TokenBucket) refilled(now int64) float64 {
 	if b.last != 0 && now > b.last {
-		tokens = min(tokens+float64(now-b.last)*b.rate, b.burst)
+		return min(b.tokens+float64(now-b.last)*b.rate, b.burst)
 	}
-	return tokens >= 1
+	return b.tokens
 }
 
 // Take reports whether one token was available at time now.
 func (b *TokenBucket) Take(now int64) bool {
-	if b.last != 0 && now > b.last {
-		b.tokens += float64(now-b.last) * b.rate
-		if b.tokens > b.burst {
-			b.tokens = b.burst
-		}
-	}
+	b.tokens = b.refilled(now)
 	if now > b.last {
 		b.last = now
 	}

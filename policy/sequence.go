@@ -11,22 +11,13 @@ func (p *Policy) SequenceMode() sequence.Mode {
 }
 
 // SequenceDecision turns one rule hit of the sequence engine into a
-// decision: a forbidden order is a 403, an improbable one too; the evidence
-// (prior operations and their ages, never a session key) goes into the
-// event. A rule without its own mode takes the mode of the endpoint it
-// fired on (ep, nil for the global mode), so an endpoint in monitor mode
-// is only ever reported.
+// decision: a forbidden order is a 403, an improbable one too. A rule
+// without its own mode takes the mode of the endpoint it fired on (ep, nil
+// for the global mode), so an endpoint in monitor mode is only ever
+// reported. The hit's evidence (prior operations and their ages, never a
+// session key) is left for the caller to format into Decision.Evidence,
+// only for an event it will log.
 func (p *Policy) SequenceDecision(h *sequence.Hit, ep *Endpoint) Decision {
-	d := p.SequenceVerdict(h, ep)
-	if d.Verdict != Allow {
-		d.Evidence = h.Evidence.AppendJSON(nil)
-	}
-	return d
-}
-
-// SequenceVerdict is SequenceDecision without the evidence, for a caller
-// that formats it only for an event it will emit.
-func (p *Policy) SequenceVerdict(h *sequence.Hit, ep *Endpoint) Decision {
 	reason := ReasonSequence
 	detail := "the request does not follow the order real clients use"
 	if h.Kind == sequence.KindAnomaly {

@@ -160,16 +160,12 @@ func TestAddressAndSessionOnDemand(t *testing.T) {
 	rt, _ := newRuntime(t, testConfig(`"session": {"from": ["header:x-session-id", "ip"]}`))
 	var x Exchange
 	addr := &countedAddress{addr: "192.0.2.7:4242"}
-	rt.Begin(&x)
-	st := x.RequestHeaders(req("GET", "/balance", [2]string{"x-session-id", "s1"}), true, addr)
-	x.Done()
+	st := headersOnly(rt, &x, req("GET", "/balance", [2]string{"x-session-id", "s1"}), addr)
 	require.Empty(t, st.Logs)
 	assert.Zero(t, addr.reads, "no event, session from a header: the address is not read")
 	assert.Empty(t, x.sessionHash, "the session was not used: not hashed")
 
-	rt.Begin(&x)
-	st = x.RequestHeaders(req("GET", "/balance"), true, addr)
-	x.Done()
+	st = headersOnly(rt, &x, req("GET", "/balance"), addr)
 	require.Empty(t, st.Logs)
 	assert.Zero(t, addr.reads, "the key falls back on the client address, but nothing uses the session: not read")
 
@@ -177,9 +173,7 @@ func TestAddressAndSessionOnDemand(t *testing.T) {
 	// and is the key.
 	seq, store := newRuntime(t, testConfig(`"session": {"from": ["header:x-session-id", "ip"]}`,
 		`"sequences":{"rules":[{"id":"transfer-after-balance","endpoint":"transfer","requires":["get_balance"],"within":"5m","action":"block"}]}`))
-	seq.Begin(&x)
-	x.RequestHeaders(req("GET", "/balance"), true, addr)
-	x.Done()
+	headersOnly(seq, &x, req("GET", "/balance"), addr)
 	assert.Equal(t, 1, addr.reads, "the history is keyed by the client address: read once")
 	assert.Equal(t, seq.sessions.Hash("192.0.2.7"), x.sessionHash)
 	assert.NotZero(t, store.gets, "the history was read")
@@ -231,22 +225,16 @@ func TestInternalRouteReadsTheAddressOnlyForItsRoutes(t *testing.T) {
 		`"abuse":{"internal":{"endpoints":["get_owner"],"cidrs":["10.0.0.0/8"]}}`))
 	var x Exchange
 	addr := &countedAddress{addr: "10.1.2.3:4242"}
-	rt.Begin(&x)
-	st := x.RequestHeaders(req("GET", "/balance", [2]string{"x-session-id", "s1"}), true, addr)
-	x.Done()
+	st := headersOnly(rt, &x, req("GET", "/balance", [2]string{"x-session-id", "s1"}), addr)
 	require.Nil(t, st.Reply)
 	assert.Zero(t, addr.reads, "not an internal route: the client is not needed")
 
-	rt.Begin(&x)
-	st = x.RequestHeaders(req("GET", "/owner", [2]string{"x-session-id", "s1"}), true, addr)
-	x.Done()
+	st = headersOnly(rt, &x, req("GET", "/owner", [2]string{"x-session-id", "s1"}), addr)
 	assert.Nil(t, st.Reply, "10.1.2.3 is inside the allowed network")
 	assert.Equal(t, 1, addr.reads)
 
 	outside := &countedAddress{addr: "192.0.2.9:4242"}
-	rt.Begin(&x)
-	st = x.RequestHeaders(req("GET", "/owner", [2]string{"x-session-id", "s1"}), true, outside)
-	x.Done()
+	st = headersOnly(rt, &x, req("GET", "/owner", [2]string{"x-session-id", "s1"}), outside)
 	require.NotNil(t, st.Reply)
 	assert.Equal(t, 404, st.Reply.Status, "an internal route is not found from outside")
 }

@@ -109,6 +109,16 @@ func (b body) ReadBody(max int) ([]byte, error) {
 
 var errHost = errors.New("host: bad status")
 
+// headersOnly plays a request without a body, headers to Done, and
+// returns the request headers' step (the upstream's answer is not
+// needed).
+func headersOnly(rt *Runtime, x *Exchange, h Headers, src AddressSource) Step {
+	rt.Begin(x)
+	st := x.RequestHeaders(h, true, src)
+	x.Done()
+	return st
+}
+
 func req(method, path string, extra ...[2]string) Headers {
 	return append(Headers{{":method", method}, {":path", path}, {":authority", "bank.example"}}, extra...)
 }

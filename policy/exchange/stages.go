@@ -80,7 +80,7 @@ func (x *Exchange) checkSequence() (policy.Decision, error) {
 	var blocking policy.Decision
 	for i := range res.Hits {
 		h := &res.Hits[i]
-		d := x.pol().SequenceVerdict(h, ep)
+		d := x.pol().SequenceDecision(h, ep)
 		if d.Verdict == policy.Block {
 			if blocking.Verdict != policy.Block {
 				blocking = d

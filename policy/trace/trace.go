@@ -82,8 +82,6 @@ func appendHex(dst, b []byte) []byte {
 // TraceparentLen is the length of a version 00 traceparent.
 const TraceparentLen = 55
 
-const traceparentLen = TraceparentLen
-
 // ParseTraceparent parses a traceparent header value:
 //
 //	version "-" trace-id "-" parent-id "-" trace-flags
@@ -95,7 +93,7 @@ const traceparentLen = TraceparentLen
 // Trace id and parent id must not be all zeros. It does not allocate.
 func ParseTraceparent(s string) (Context, error) {
 	var c Context
-	if len(s) < traceparentLen {
+	if len(s) < TraceparentLen {
 		return c, ErrTraceparent
 	}
 	var v [1]byte
@@ -103,7 +101,7 @@ func ParseTraceparent(s string) (Context, error) {
 		return c, ErrTraceparent
 	}
 	c.Version = v[0]
-	if c.Version == 0 && len(s) != traceparentLen || len(s) > traceparentLen && s[traceparentLen] != '-' {
+	if c.Version == 0 && len(s) != TraceparentLen || len(s) > TraceparentLen && s[TraceparentLen] != '-' {
 		return c, ErrTraceparent
 	}
 	if s[2] != '-' || s[35] != '-' || s[52] != '-' {
@@ -294,7 +292,7 @@ func (c Context) AppendTraceparent(dst []byte) []byte {
 
 // String formats c as a version 00 traceparent header value.
 func (c Context) String() string {
-	var buf [traceparentLen]byte
+	var buf [TraceparentLen]byte
 	return string(c.AppendTraceparent(buf[:0]))
 }
 
