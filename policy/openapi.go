@@ -7,9 +7,10 @@ import (
 	"strings"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
+	"github.com/apiwarden/apiwarden/policy/internal/jsonptr"
 	"github.com/apiwarden/apiwarden/policy/openapi"
 	"github.com/apiwarden/apiwarden/policy/redact"
-	"github.com/valyala/fastjson"
+	"github.com/tidwall/gjson"
 )
 
 // addOpenAPI turns the operations of an inline OpenAPI document into
@@ -18,8 +19,8 @@ import (
 // schemas (kept for response protection) and security requirements.
 // docText is the document's own JSON text in the configuration (its
 // schemas compile from it).
-func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, checkpoint func(), docText []byte) *openapi.Document {
-	opts := openapi.Options{MaxDepth: p.MaxJSONDepth, Checkpoint: checkpoint, Raw: docText}
+func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, checkpoint func()) *openapi.Document {
+	opts := openapi.Options{MaxDepth: p.MaxJSONDepth, Checkpoint: checkpoint}
 	if v, ok := root.Get("openapi_base_path"); ok {
 		if s, ok := v.String(); ok {
 			if !strings.HasPrefix(s, "/") {
@@ -65,14 +66,14 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 				ep.Responses[r.Status] = &schemaRef{Schema: mt.Schema, Pointer: mt.SchemaPointer}
 				if ep.ResponseFields == nil && (strings.HasPrefix(r.Status, "2") || r.Status == "default") {
 					if fields == nil {
-						fields = &fieldSetBuilder{schemaDoc: schemaDoc{doc: n.V}, memo: map[string]*redact.FieldSet{}}
+						fields = &fieldSetBuilder{schemaDoc: schemaDoc{idx: doc.Index}, memo: map[string]*redact.FieldSet{}}
 					}
 					ep.ResponseFields = fields.build(mt.SchemaPointer, 0)
 				}
 				break
 			}
 		}
-		p.addEndpoint(cfg.FromValue(op.At, n.V, n.Errs), ep)
+		p.addEndpoint(n.At(op.At, n.V), ep)
 	}
 	return doc
 }
@@ -181,14 +182,14 @@ func (b *fieldSetBuilder) build(pointer string, depth int) *redact.FieldSet {
 	if fs, ok := b.memo[pointer]; ok {
 		return fs
 	}
-	if s == nil || s.Type() != fastjson.TypeObject {
+	if !s.IsObject() {
 		return nil
 	}
 	kind := primaryType(s)
-	props := s.Get("properties")
-	items := s.Get("items")
-	composite := s.Get("allOf") != nil || s.Get("anyOf") != nil || s.Get("oneOf") != nil
-	isObj := func(v *fastjson.Value) bool { return v != nil && v.Type() == fastjson.TypeObject }
+	props := jsonptr.Member(s, "properties")
+	items := jsonptr.Member(s, "items")
+	composite := jsonptr.Member(s, "allOf").Exists() || jsonptr.Member(s, "anyOf").Exists() || jsonptr.Member(s, "oneOf").Exists()
+	isObj := func(v gjson.Result) bool { return v.IsObject() }
 	switch {
 	case kind == "array" || (kind == "" && isObj(items)):
 		fs := &redact.FieldSet{}
@@ -207,25 +208,24 @@ func (b *fieldSetBuilder) build(pointer string, depth int) *redact.FieldSet {
 	fs := &redact.FieldSet{Properties: map[string]*redact.FieldSet{}}
 	b.memo[pointer] = fs
 	if isObj(props) {
-		o, _ := props.Object()
-		o.Visit(func(k []byte, _ *fastjson.Value) {
-			name := string(k)
+		props.ForEach(func(k, _ gjson.Result) bool {
+			name := strings.Clone(k.Str)
 			fs.Properties[name] = b.build(pointer+"/properties/"+escapePointer(name), depth+1)
+			return true
 		})
 	}
-	switch ap := s.Get("additionalProperties"); {
-	case ap != nil && (ap.Type() == fastjson.TypeTrue || ap.Type() == fastjson.TypeObject):
+	switch ap := jsonptr.Member(s, "additionalProperties"); {
+	case ap.Type == gjson.True || ap.IsObject():
 		fs.Additional = true
-	case ap == nil && !isObj(props) && !composite:
+	case !ap.Exists() && !isObj(props) && !composite:
 		fs.Additional = true // a free-form object
 	}
 	for _, kw := range []string{"allOf", "anyOf", "oneOf"} {
-		v := s.Get(kw)
-		if v == nil || v.Type() != fastjson.TypeArray {
+		v := jsonptr.Member(s, kw)
+		if !v.IsArray() {
 			continue
 		}
-		list, _ := v.Array()
-		for i := range list {
+		for i := range jsonptr.Len(v) {
 			sub := b.build(pointer+"/"+kw+"/"+strconv.Itoa(i), depth+1)
 			if sub == nil {
 				continue

@@ -1,55 +1,54 @@
 package policy
 
 import (
-	"github.com/apiwarden/apiwarden/policy/kernel"
-
 	"strings"
+	"unsafe"
 
+	"github.com/apiwarden/apiwarden/policy/internal/jsonptr"
+	"github.com/tidwall/gjson"
 	"github.com/valyala/fastjson"
 )
 
 // schemaDoc navigates a JSON document holding schemas (an OpenAPI document,
-// or one inline schema) by JSON pointer, following local $refs. It is used
-// at configure time only: to learn a parameter's primary type and to build
-// response field sets.
+// or one inline schema) by JSON pointer, following local $refs, over the
+// document's own text. It is used at configure time only: to learn a
+// parameter's primary type and to build response field sets.
 type schemaDoc struct {
-	doc *fastjson.Value
+	idx *jsonptr.Index
 }
 
+// newSchemaDoc reads a document that is known to be valid JSON (a view of
+// the configuration's text).
+func newSchemaDoc(root gjson.Result) schemaDoc { return schemaDoc{idx: jsonptr.New(root)} }
+
+// parseSchemaDoc checks and reads a standalone document; an invalid one is
+// empty.
 func parseSchemaDoc(root []byte) schemaDoc {
-	var p fastjson.Parser
-	v, err := p.ParseBytes(root)
-	if err != nil {
+	if fastjson.ValidateBytes(root) != nil {
 		return schemaDoc{}
 	}
-	return schemaDoc{doc: v}
+	return newSchemaDoc(gjson.Parse(unsafe.String(unsafe.SliceData(root), len(root))))
 }
 
-// at resolves a JSON pointer in the document (nil when absent).
-func (d schemaDoc) at(pointer string) *fastjson.Value {
-	if d.doc == nil {
-		return nil
+// at resolves a JSON pointer in the document (not Exists when absent).
+func (d schemaDoc) at(pointer string) gjson.Result {
+	if d.idx == nil {
+		return gjson.Result{}
 	}
-	if pointer == "" {
-		return d.doc
-	}
-	toks := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
-	for i, t := range toks {
-		toks[i] = kernel.UnescapeToken(t)
-	}
-	return d.doc.Get(toks...)
+	v, _, _ := d.idx.Resolve(pointer)
+	return v
 }
 
 // resolve returns the schema at pointer after following up to 32 local
 // $refs, and the pointer it was finally found at.
-func (d schemaDoc) resolve(pointer string) (*fastjson.Value, string) {
+func (d schemaDoc) resolve(pointer string) (gjson.Result, string) {
 	s := d.at(pointer)
-	for i := 0; i < 32 && s != nil; i++ {
-		ref := s.GetStringBytes("$ref")
-		if len(ref) == 0 || ref[0] != '#' {
+	for i := 0; i < 32 && s.Exists(); i++ {
+		ref := jsonptr.Member(s, "$ref")
+		if ref.Type != gjson.String || !strings.HasPrefix(ref.Str, "#") {
 			break
 		}
-		pointer = string(ref[1:])
+		pointer = strings.Clone(ref.Str[1:])
 		s = d.at(pointer)
 	}
 	return s, pointer
@@ -70,24 +69,21 @@ func SchemaKinds(root []byte, at string) (kind, itemKind string) {
 }
 
 // primaryType is the first non-null name of a schema's "type".
-func primaryType(s *fastjson.Value) string {
-	if s == nil {
-		return ""
-	}
-	t := s.Get("type")
+func primaryType(s gjson.Result) string {
+	t := jsonptr.Member(s, "type")
 	switch {
-	case t == nil:
-		return ""
-	case t.Type() == fastjson.TypeString:
-		return string(t.GetStringBytes())
-	case t.Type() != fastjson.TypeArray:
+	case t.Type == gjson.String:
+		return strings.Clone(t.Str)
+	case !t.IsArray():
 		return ""
 	}
-	list, _ := t.Array()
-	for _, x := range list {
-		if name := string(x.GetStringBytes()); name != "null" {
-			return name
+	name := ""
+	t.ForEach(func(_, x gjson.Result) bool {
+		if x.Str != "null" {
+			name = strings.Clone(x.Str)
+			return false
 		}
-	}
-	return ""
+		return true
+	})
+	return name
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
 	"github.com/apiwarden/apiwarden/policy/kernel"
-	"github.com/valyala/fastjson"
 )
 
 // Action and Mode are the kernel's (aliases, as in sequence): a rule's
@@ -527,10 +526,10 @@ func (p *parser) match(n cfg.Node) Match {
 			m.Pointer, m.path = s, path
 		}
 		switch {
-		case eq.V != nil && eq.V.Type() == fastjson.TypeString:
-			m.Equals = string(eq.V.GetStringBytes())
-		case eq.V != nil && (eq.V.Type() == fastjson.TypeNumber || eq.V.Type() == fastjson.TypeTrue || eq.V.Type() == fastjson.TypeFalse):
-			m.Equals = eq.V.String()
+		case eq.IsString():
+			m.Equals, _ = eq.String()
+		case eq.IsScalar():
+			m.Equals = eq.Text()
 		default:
 			eq.Errorf("want a string, number or boolean, got %s", eq.Kind())
 		}
@@ -677,12 +676,10 @@ func (p *parser) internal(n cfg.Node) Internal {
 		}
 		if vv, ok := v.Require("value"); ok {
 			// A secret: never echoed in messages.
-			if vv.V == nil || vv.V.Type() != fastjson.TypeString {
-				vv.Errorf("want a string, got %s", vv.Kind())
-			} else if len(vv.V.GetStringBytes()) < 16 {
+			if s, ok := vv.String(); ok && len(s) < 16 {
 				vv.Errorf("want at least 16 characters")
-			} else {
-				in.headerHash = sha256.Sum256(vv.V.GetStringBytes())
+			} else if ok {
+				in.headerHash = sha256.Sum256([]byte(s))
 			}
 		}
 	}

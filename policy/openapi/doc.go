@@ -81,11 +81,11 @@
 // # Limits
 //
 // Documents up to MaxDocumentBytes (32 MiB) and MaxOperations (20,000);
-// $ref chains of 32 hops; the document must be UTF-8. Document.Raw is
-// the document's own text when the caller gives it (Options.Raw: Parse
-// and policy.Compile do), else compact JSON written from the parsed tree
-// (not with fastjson's writer, which escapes control characters the Go
-// way).
+// $ref chains of 32 hops; the document must be UTF-8. Nothing is parsed
+// into a tree: the reader walks gjson views of the document's own text
+// (Document.Raw is that text), resolving pointers through one
+// jsonptr.Index shared with the schema compiler and the response field
+// sets.
 //
 // # Why hand-written, not kin-openapi
 //

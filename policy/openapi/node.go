@@ -9,7 +9,8 @@ import (
 	"strings"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
-	"github.com/valyala/fastjson"
+	"github.com/apiwarden/apiwarden/policy/internal/jsonptr"
+	"github.com/tidwall/gjson"
 )
 
 // node is a configuration node that also knows its JSON pointer in the
@@ -19,29 +20,27 @@ type node struct {
 	ptr string
 }
 
-func (n node) isObject() bool { return n.V != nil && n.V.Type() == fastjson.TypeObject }
-func (n node) isArray() bool  { return n.V != nil && n.V.Type() == fastjson.TypeArray }
+func (n node) isObject() bool { return n.V.IsObject() }
+func (n node) isArray() bool  { return n.V.IsArray() }
 
 func (n node) child(key string) node {
-	return node{
-		Node: cfg.Node{Path: joinPath(n.Path, key), V: n.V.Get(key), Errs: n.Errs},
-		ptr:  n.ptr + "/" + escapeToken(key),
+	c, _ := n.get(key)
+	if !c.Exists() {
+		c.Path, c.ptr, c.Errs = joinPath(n.Path, key), n.ptr+"/"+escapeToken(key), n.Errs
 	}
+	return c
 }
 
-// get returns an object member.
+// get returns an object member (the first, when the key is duplicated).
 func (n node) get(key string) (node, bool) {
 	if !n.isObject() {
 		return node{}, false
 	}
-	v := n.V.Get(key)
-	if v == nil {
+	c, ok := n.Node.Get(key)
+	if !ok {
 		return node{}, false
 	}
-	return node{
-		Node: cfg.Node{Path: joinPath(n.Path, key), V: v, Errs: n.Errs},
-		ptr:  n.ptr + "/" + escapeToken(key),
-	}, true
+	return node{Node: c, ptr: n.ptr + "/" + escapeToken(key)}, true
 }
 
 // members calls fn for each member of an object node in document order.
@@ -51,13 +50,10 @@ func (n node) members(fn func(key string, v node)) bool {
 		n.Errorf("want an object, got %s", n.Kind())
 		return false
 	}
-	o, _ := n.V.Object()
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		key := string(k)
-		fn(key, node{
-			Node: cfg.Node{Path: joinPath(n.Path, key), V: v, Errs: n.Errs},
-			ptr:  n.ptr + "/" + escapeToken(key),
-		})
+	n.V.ForEach(func(k, v gjson.Result) bool {
+		key := strings.Clone(k.Str) // kept in maps and messages: never a view of the text
+		fn(key, node{Node: n.At(joinPath(n.Path, key), v), ptr: n.ptr + "/" + escapeToken(key)})
+		return true
 	})
 	return true
 }
@@ -69,15 +65,12 @@ func (n node) items() ([]node, bool) {
 		n.Errorf("want an array, got %s", n.Kind())
 		return nil, false
 	}
-	vs, _ := n.V.Array()
-	out := make([]node, len(vs))
-	for i, v := range vs {
-		is := strconv.Itoa(i)
-		out[i] = node{
-			Node: cfg.Node{Path: n.Path + "[" + is + "]", V: v, Errs: n.Errs},
-			ptr:  n.ptr + "/" + is,
-		}
-	}
+	var out []node
+	n.V.ForEach(func(_, v gjson.Result) bool {
+		is := strconv.Itoa(len(out))
+		out = append(out, node{Node: n.At(n.Path+"["+is+"]", v), ptr: n.ptr + "/" + is})
+		return true
+	})
 	return out, true
 }
 
@@ -89,25 +82,22 @@ func (n node) object(allowed ...string) bool {
 		n.Errorf("want an object, got %s", n.Kind())
 		return false
 	}
-	o, _ := n.V.Object()
 	var seen map[string]bool
-	if o.Len() > 1 {
-		seen = make(map[string]bool, o.Len())
-	}
-	o.Visit(func(k []byte, _ *fastjson.Value) {
-		key := string(k)
-		if seen != nil {
-			if seen[key] {
-				n.Errs.Addf(joinPath(n.Path, key), "duplicate key")
-			}
-			seen[key] = true
+	jsonptr.EachKey(n.V, func(key string) bool {
+		if seen == nil {
+			seen = map[string]bool{}
 		}
+		if seen[key] {
+			n.Errs.Addf(joinPath(n.Path, key), "duplicate key")
+		}
+		seen[key] = true
 		if strings.HasPrefix(key, "x-") || contains(allowed, key) {
-			return
+			return true
 		}
 		sorted := append([]string(nil), allowed...)
 		sort.Strings(sorted)
 		n.Errs.Addf(joinPath(n.Path, key), "unknown key (want one of %s, or an x- extension)", strings.Join(sorted, ", "))
+		return true
 	})
 	return true
 }
@@ -146,85 +136,53 @@ func escapeToken(s string) string { return kernel.EscapeToken(s) }
 
 func unescapeToken(s string) string { return kernel.UnescapeToken(s) }
 
-// at walks a JSON pointer from the root, building the configuration path
-// on the way. ok is false when the pointer leads nowhere.
+// at resolves a JSON pointer from the root (through the document's
+// pointer index), with the configuration path of what it finds. ok is
+// false when the pointer leads nowhere.
 func (p *parser) at(ptr string) (node, bool) {
-	n := p.root
-	if ptr == "" {
-		return n, true
-	}
-	if ptr[0] != '/' {
+	v, canon, ok := p.idx.Resolve(ptr)
+	if !ok {
 		return node{}, false
 	}
-	for _, tok := range strings.Split(ptr[1:], "/") {
-		tok = unescapeToken(tok)
-		switch {
-		case n.isObject():
-			c, ok := n.get(tok)
-			if !ok {
-				return node{}, false
-			}
-			n = c
-		case n.isArray():
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || strconv.Itoa(i) != tok {
-				return node{}, false
-			}
-			vs, _ := n.V.Array()
-			if i >= len(vs) {
-				return node{}, false
-			}
-			n = node{
-				Node: cfg.Node{Path: n.Path + "[" + tok + "]", V: vs[i], Errs: n.Errs},
-				ptr:  n.ptr + "/" + tok,
-			}
-		default:
-			return node{}, false
-		}
-	}
-	return n, true
+	return node{Node: p.root.At(p.pathOf(canon), v), ptr: canon}, true
+}
+
+// value is the value at a JSON pointer (not Exists when there is none).
+func (p *parser) value(ptr string) gjson.Result {
+	v, _, _ := p.idx.Resolve(ptr)
+	return v
 }
 
 // pathOf converts a pointer to the configuration path of the deepest
 // existing location, with the remaining tokens appended.
 func (p *parser) pathOf(ptr string) string {
-	n := p.root
+	path := p.root.Path
 	if ptr == "" || ptr == "/" || ptr[0] != '/' {
-		return orRoot(n.Path)
+		return orRoot(path)
 	}
-	toks := strings.Split(ptr[1:], "/")
-	for i, tok := range toks {
-		tok = unescapeToken(tok)
-		var next node
-		var ok bool
+	parent := p.root.V
+	for cut := 0; cut < len(ptr); {
+		next := strings.IndexByte(ptr[cut+1:], '/')
+		end := len(ptr)
+		if next >= 0 {
+			end = cut + 1 + next
+		}
+		tok := unescapeToken(ptr[cut+1 : end])
+		v, _, ok := p.idx.Resolve(ptr[:end])
 		switch {
-		case n.isObject():
-			next, ok = n.get(tok)
-		case n.isArray():
-			next, ok = p.index(n, tok)
+		case ok && parent.IsArray():
+			path += "[" + tok + "]"
+		default:
+			path = joinPath(path, tok)
 		}
 		if !ok {
-			path := n.Path
-			for _, rest := range toks[i:] {
-				path = joinPath(path, unescapeToken(rest))
-			}
-			return orRoot(path)
+			parent = gjson.Result{}
+		} else {
+			parent = v
 		}
-		n = next
+		cut = end
 	}
-	return orRoot(n.Path)
-}
-
-func (p *parser) index(n node, tok string) (node, bool) {
-	i, err := strconv.Atoi(tok)
-	if err != nil || i < 0 {
-		return node{}, false
-	}
-	vs, _ := n.V.Array()
-	if i >= len(vs) {
-		return node{}, false
-	}
-	return node{Node: cfg.Node{Path: n.Path + "[" + tok + "]", V: vs[i], Errs: n.Errs}, ptr: n.ptr + "/" + tok}, true
+	return orRoot(path)
 }
 
 func orRoot(path string) string {

@@ -2,9 +2,13 @@ package openapi
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
+	"github.com/apiwarden/apiwarden/policy/internal/jsonptr"
 	"github.com/apiwarden/apiwarden/policy/schema"
+	"github.com/tidwall/gjson"
+	"github.com/valyala/fastjson"
 )
 
 // Limits on the document, checked before anything else is read.
@@ -28,10 +32,15 @@ type Document struct {
 	Title, APIVersion string
 	// BasePath is the prefix applied to every Operation.Path ("" for none).
 	BasePath string
-	// Raw is the document's JSON (Options.Raw when given, else compact
-	// JSON written from the parsed tree): the root every SchemaPointer
-	// resolves against (pass it to schema.Compile with the pointer).
+	// Raw is the document's own JSON text (a view of the text Parse was
+	// given, or of the configuration ParseNode's node came from): the root
+	// every SchemaPointer resolves against (pass it to schema.Compile with
+	// the pointer).
 	Raw []byte
+	// Index resolves JSON pointers in Raw, seeded with every schema
+	// location the parser walked: for reading more of the document
+	// (response field sets) without resolving those again.
+	Index *jsonptr.Index
 	// Operations in a stable order: paths in document order, and within a
 	// path the methods in the order get, put, post, delete, options, head,
 	// patch, trace.
@@ -209,12 +218,6 @@ type Options struct {
 	// document compiles, so a host without automatic garbage collection can
 	// collect between steps (see policy.CompileOptions).
 	Checkpoint func()
-	// Raw is the document's own JSON text, when the caller has it: the
-	// schemas compile from it as it is, instead of from the parsed tree
-	// written out again (for GitHub's 13 MB description that copy was a
-	// sixth of the start-up's allocations). It must be the text the
-	// parsed node came from.
-	Raw []byte
 }
 
 // Parse parses and validates an OpenAPI 3.0.x or 3.1.x document given as
@@ -228,13 +231,12 @@ func Parse(raw []byte, opts Options) (*Document, error) {
 	if len(raw) > MaxDocumentBytes {
 		return nil, fmt.Errorf("%s: document of %d bytes exceeds the limit of %d", where, len(raw), MaxDocumentBytes)
 	}
-	v, err := cfg.ParseValue(raw)
-	if err != nil {
+	if err := fastjson.ValidateBytes(raw); err != nil {
 		return nil, fmt.Errorf("%s: not valid JSON: %w", where, err)
 	}
 	var errs cfg.Errors
-	opts.Raw = raw
-	doc := ParseNode(cfg.FromValue(opts.Path, v, &errs), opts)
+	root := gjson.Parse(unsafe.String(unsafe.SliceData(raw), len(raw)))
+	doc := ParseNode(cfg.FromValue(opts.Path, root, &errs), opts)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}

@@ -4,10 +4,12 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
+	"github.com/apiwarden/apiwarden/policy/internal/jsonptr"
 	"github.com/apiwarden/apiwarden/policy/schema"
-	"github.com/valyala/fastjson"
+	"github.com/tidwall/gjson"
 )
 
 // Fixed fields of the objects the parser reads. Keys starting with "x-"
@@ -41,17 +43,18 @@ type parser struct {
 	opts    Options
 	errs    *cfg.Errors
 	root    node
+	idx     *jsonptr.Index // pointers into the document's text
 	dialect schema.Dialect
 	v31     bool
 	doc     *Document
 
-	params    map[string]*paramEntry
-	bodies    map[string]*bodyEntry
-	responses map[string]*responseEntry
-	schemas   []string
-	schemaSet map[string]bool
-	opIDs     map[string]string // explicit operationId -> path of its first use
-	refErrs   map[string]bool   // $ref problems already reported
+	params     map[string]*paramEntry
+	bodies     map[string]*bodyEntry
+	responses  map[string]*responseEntry
+	schemas    []string
+	schemaVals map[string]gjson.Result // schema locations found by the walk, by pointer
+	opIDs      map[string]string       // explicit operationId -> path of its first use
+	refErrs    map[string]bool         // $ref problems already reported
 }
 
 // refErrorf reports a $ref problem once, however many places lead to it.
@@ -91,11 +94,12 @@ type paramAt struct {
 
 func (p *parser) parse(n cfg.Node) *Document {
 	p.root = node{Node: n}
-	p.doc = &Document{SecuritySchemes: map[string]SecurityScheme{}}
+	p.idx = jsonptr.New(n.V)
+	p.doc = &Document{SecuritySchemes: map[string]SecurityScheme{}, Index: p.idx}
 	p.params = map[string]*paramEntry{}
 	p.bodies = map[string]*bodyEntry{}
 	p.responses = map[string]*responseEntry{}
-	p.schemaSet = map[string]bool{}
+	p.schemaVals = map[string]gjson.Result{}
 	p.opIDs = map[string]string{}
 	p.refErrs = map[string]bool{}
 	root := p.root
@@ -135,11 +139,7 @@ func (p *parser) parse(n cfg.Node) *Document {
 		}
 	}
 	p.assignIDs()
-	if p.opts.Raw != nil {
-		p.doc.Raw = p.opts.Raw
-	} else {
-		p.doc.Raw = appendJSON(make([]byte, 0, 1024), root.V)
-	}
+	p.doc.Raw = unsafe.Slice(unsafe.StringData(root.V.Raw), len(root.V.Raw))
 	if !utf8.Valid(p.doc.Raw) {
 		root.Errorf("the document is not valid UTF-8")
 		return p.doc
@@ -233,10 +233,10 @@ func (p *parser) basePath() {
 	if !ok {
 		return
 	}
-	raw, err := u.V.StringBytes()
-	if err != nil {
+	if !u.IsString() {
 		return
 	}
+	raw := u.V.Str
 	vars := map[string]string{}
 	if vs, ok := first.get("variables"); ok {
 		vs.members(func(name string, v node) {
@@ -405,9 +405,13 @@ func (p *parser) resolve(n node) (node, bool) {
 // schemaAt checks that n can be a schema, records its pointer for
 // compilation and returns it.
 func (p *parser) schemaAt(n node) string {
-	switch n.V.Type() {
-	case fastjson.TypeObject:
-	case fastjson.TypeTrue, fastjson.TypeFalse:
+	switch n.V.Type {
+	case gjson.JSON:
+		if !n.isObject() {
+			n.Errorf("want a schema object, got %s", n.Kind())
+			return ""
+		}
+	case gjson.True, gjson.False:
 		if !p.v31 {
 			n.Errorf("want a schema object, got a boolean (boolean schemas need OpenAPI 3.1)")
 			return ""
@@ -416,8 +420,9 @@ func (p *parser) schemaAt(n node) string {
 		n.Errorf("want a schema object, got %s", n.Kind())
 		return ""
 	}
-	if !p.schemaSet[n.ptr] {
-		p.schemaSet[n.ptr] = true
+	if _, ok := p.schemaVals[n.ptr]; !ok {
+		p.schemaVals[n.ptr] = n.V
+		p.idx.Seed(n.ptr, n.V)
 		p.schemas = append(p.schemas, n.ptr)
 	}
 	return n.ptr

@@ -1,12 +1,11 @@
 package openapi
 
 import (
-	"github.com/apiwarden/apiwarden/policy/kernel"
-
 	"strings"
 
+	"github.com/apiwarden/apiwarden/policy/internal/jsonptr"
 	"github.com/apiwarden/apiwarden/policy/schema"
-	"github.com/valyala/fastjson"
+	"github.com/tidwall/gjson"
 )
 
 // compileSchemas compiles the schema of every parameter, request body and
@@ -21,13 +20,12 @@ func (p *parser) compileSchemas() {
 	if len(p.schemas) == 0 {
 		return
 	}
-	comp, err := schema.NewCompiler(p.doc.Raw, schema.Options{Dialect: p.dialect, MaxDepth: p.opts.MaxDepth})
+	comp, err := schema.NewCompiler(p.doc.Raw, schema.Options{Dialect: p.dialect, MaxDepth: p.opts.MaxDepth, Index: p.idx})
 	if err != nil {
 		p.errs.Addf(orRoot(p.opts.Path), "schemas: %s", err)
 		return
 	}
-	c := &schemaChecker{p: p, comp: comp, vals: map[string]*fastjson.Value{},
-		reported: map[string]bool{}, compiled: map[string]*schema.Schema{}}
+	c := &schemaChecker{p: p, comp: comp, reported: map[string]bool{}, compiled: map[string]*schema.Schema{}}
 	for i := range p.doc.Operations {
 		op := &p.doc.Operations[i]
 		for j := range op.Params {
@@ -52,9 +50,8 @@ func (p *parser) compileSchemas() {
 type schemaChecker struct {
 	p        *parser
 	comp     *schema.Compiler
-	vals     map[string]*fastjson.Value // pointer -> value (nil: nowhere)
-	reported map[string]bool            // errors already reported
-	compiled map[string]*schema.Schema  // compiled schemas by pointer
+	reported map[string]bool           // errors already reported
+	compiled map[string]*schema.Schema // compiled schemas by pointer
 }
 
 // schemaFor compiles the schema at ptr, once per location; nil when ptr is
@@ -63,11 +60,17 @@ func (c *schemaChecker) schemaFor(ptr string) *schema.Schema {
 	if ptr == "" {
 		return nil
 	}
-	ptr = c.target(ptr)
+	ptr, v := c.target(ptr)
 	if s, ok := c.compiled[ptr]; ok {
 		return s
 	}
-	s, err := c.comp.Compile(ptr)
+	var s *schema.Schema
+	var err error
+	if v.Exists() {
+		s, err = c.comp.CompileValue(ptr, v)
+	} else {
+		s, err = c.comp.Compile(ptr)
+	}
 	c.report(err)
 	c.compiled[ptr] = s
 	if cp := c.p.opts.Checkpoint; cp != nil && len(c.compiled)%64 == 0 {
@@ -77,37 +80,34 @@ func (c *schemaChecker) schemaFor(ptr string) *schema.Schema {
 }
 
 // target follows schemas that are nothing but a $ref (the only member, or
-// in OpenAPI 3.0 where siblings of $ref are ignored).
-func (c *schemaChecker) target(ptr string) string {
+// in OpenAPI 3.0 where siblings of $ref are ignored), and returns the
+// canonical pointer of the schema it ends at with its value.
+func (c *schemaChecker) target(ptr string) (string, gjson.Result) {
+	v, known := c.p.schemaVals[ptr]
+	if !known {
+		var canon string
+		v, canon, _ = c.p.idx.Resolve(ptr)
+		ptr = canon
+	}
 	for i := 0; i < maxRefHops; i++ {
-		v := c.value(ptr)
-		if v == nil || v.Type() != fastjson.TypeObject {
-			return ptr
+		if !v.IsObject() {
+			return ptr, v
 		}
-		o, _ := v.Object()
-		r := v.Get("$ref")
-		if r == nil || r.Type() != fastjson.TypeString || (c.p.v31 && o.Len() != 1) {
-			return ptr
+		r := jsonptr.Member(v, "$ref")
+		if r.Type != gjson.String || (c.p.v31 && jsonptr.Len(v) != 1) {
+			return ptr, v
 		}
-		t, ok := refTarget(string(r.GetStringBytes()))
-		if !ok || t == "" || t[0] != '/' || c.value(t) == nil {
-			return ptr
+		t, ok := refTarget(r.Str)
+		if !ok || t == "" || t[0] != '/' {
+			return ptr, v
 		}
-		ptr = t
+		tv, canon, ok := c.p.idx.Resolve(t)
+		if !ok {
+			return ptr, v
+		}
+		ptr, v = canon, tv
 	}
-	return ptr
-}
-
-func (c *schemaChecker) value(ptr string) *fastjson.Value {
-	if v, ok := c.vals[ptr]; ok {
-		return v
-	}
-	var v *fastjson.Value
-	if n, ok := c.p.at(ptr); ok {
-		v = n.V
-	}
-	c.vals[ptr] = v
-	return v
+	return ptr, v
 }
 
 // report records compiler errors at the JSON paths of their pointers,
@@ -142,7 +142,7 @@ func (c *schemaChecker) report(err error) {
 func (p *parser) kinds(ptr string) (kind, itemKind string) {
 	s := p.schemaValue(ptr, 0)
 	kind = primaryType(p, s, 0)
-	if kind == "array" && s != nil {
+	if kind == "array" {
 		itemKind = primaryType(p, p.follow(s.Get("items"), 0), 0)
 	}
 	return kind, itemKind
@@ -153,25 +153,23 @@ func (p *parser) kinds(ptr string) (kind, itemKind string) {
 // items' type.
 func (p *parser) properties(ptr string) map[string]FormField {
 	out := map[string]FormField{}
-	var walk func(s *fastjson.Value, depth int)
-	walk = func(s *fastjson.Value, depth int) {
-		if s == nil || s.Type() != fastjson.TypeObject || depth > 8 {
+	var walk func(s gjson.Result, depth int)
+	walk = func(s gjson.Result, depth int) {
+		if !s.IsObject() || depth > 8 {
 			return
 		}
-		if props := s.Get("properties"); props != nil && props.Type() == fastjson.TypeObject {
-			o, _ := props.Object()
-			o.Visit(func(k []byte, v *fastjson.Value) {
+		if props := jsonptr.Member(s, "properties"); props.IsObject() {
+			props.ForEach(func(k, v gjson.Result) bool {
 				ps := p.follow(v, depth+1)
 				f := FormField{Kind: primaryType(p, ps, depth+1)}
-				if f.Kind == "array" && ps != nil {
-					f.ItemKind = primaryType(p, p.follow(ps.Get("items"), depth+1), depth+1)
+				if f.Kind == "array" {
+					f.ItemKind = primaryType(p, p.follow(jsonptr.Member(ps, "items"), depth+1), depth+1)
 				}
-				out[string(k)] = f
+				out[strings.Clone(k.Str)] = f
+				return true
 			})
 		}
-		for _, sub := range s.GetArray("allOf") {
-			walk(p.follow(sub, depth+1), depth+1)
-		}
+		elements(jsonptr.Member(s, "allOf"), func(sub gjson.Result) { walk(p.follow(sub, depth+1), depth+1) })
 	}
 	walk(p.schemaValue(ptr, 0), 0)
 	return out
@@ -219,100 +217,63 @@ func (p *parser) formFields(ptr string, enc node, hasEnc bool) map[string]FormFi
 	return out
 }
 
-func (p *parser) schemaValue(ptr string, depth int) *fastjson.Value {
-	n, ok := p.at(ptr)
-	if !ok {
-		return nil
-	}
-	return p.follow(n.V, depth)
+func (p *parser) schemaValue(ptr string, depth int) gjson.Result {
+	return p.follow(p.value(ptr), depth)
 }
 
-// follow resolves up to maxRefHops local $refs.
-func (p *parser) follow(v *fastjson.Value, depth int) *fastjson.Value {
-	for i := 0; v != nil && i < maxRefHops; i++ {
-		if v.Type() != fastjson.TypeObject {
+// follow resolves up to maxRefHops local $refs (not Exists when one leads
+// nowhere).
+func (p *parser) follow(v gjson.Result, depth int) gjson.Result {
+	for i := 0; v.Exists() && i < maxRefHops; i++ {
+		if !v.IsObject() {
 			return v
 		}
-		r := v.Get("$ref")
-		if r == nil || r.Type() != fastjson.TypeString {
+		r := jsonptr.Member(v, "$ref")
+		if r.Type != gjson.String {
 			return v
 		}
-		ptr, ok := refTarget(string(r.GetStringBytes()))
+		ptr, ok := refTarget(r.Str)
 		if !ok {
-			return nil
+			return gjson.Result{}
 		}
-		n, ok := p.at(ptr)
-		if !ok {
-			return nil
-		}
-		v = n.V
+		v = p.value(ptr)
 	}
 	return v
 }
 
-func primaryType(p *parser, s *fastjson.Value, depth int) string {
-	if s == nil || s.Type() != fastjson.TypeObject || depth > 8 {
+func primaryType(p *parser, s gjson.Result, depth int) string {
+	if !s.IsObject() || depth > 8 {
 		return ""
 	}
-	t := s.Get("type")
+	t := jsonptr.Member(s, "type")
 	switch {
-	case t == nil:
-	case t.Type() == fastjson.TypeString:
-		return string(t.GetStringBytes())
-	case t.Type() == fastjson.TypeArray:
-		for _, x := range t.GetArray() {
-			if x.Type() == fastjson.TypeString && string(x.GetStringBytes()) != "null" {
-				return string(x.GetStringBytes())
+	case t.Type == gjson.String:
+		return strings.Clone(t.Str)
+	case t.IsArray():
+		kind := ""
+		t.ForEach(func(_, x gjson.Result) bool {
+			if x.Type == gjson.String && x.Str != "null" {
+				kind = strings.Clone(x.Str)
+				return false
 			}
-		}
-		return ""
-	}
-	for _, sub := range s.GetArray("allOf") {
-		if k := primaryType(p, p.follow(sub, depth+1), depth+1); k != "" {
-			return k
-		}
-	}
-	return ""
-}
-
-// appendJSONString appends s as a JSON string. Bytes are kept as they
-// are (a document is checked to be UTF-8 once, as a whole); only what JSON
-// requires is escaped.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	dst = kernel.AppendEscaped(dst, s)
-	return append(dst, '"')
-}
-
-// appendJSON writes a parsed value as compact JSON. (fastjson's MarshalTo
-// escapes strings the Go way, which is not JSON for control characters.)
-func appendJSON(dst []byte, v *fastjson.Value) []byte {
-	switch v.Type() {
-	case fastjson.TypeObject:
-		o, _ := v.Object()
-		dst = append(dst, '{')
-		first := true
-		o.Visit(func(k []byte, m *fastjson.Value) {
-			if !first {
-				dst = append(dst, ',')
-			}
-			first = false
-			dst = appendJSONString(dst, string(k))
-			dst = append(dst, ':')
-			dst = appendJSON(dst, m)
+			return true
 		})
-		return append(dst, '}')
-	case fastjson.TypeArray:
-		dst = append(dst, '[')
-		for i, it := range v.GetArray() {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendJSON(dst, it)
-		}
-		return append(dst, ']')
-	case fastjson.TypeString:
-		return appendJSONString(dst, string(v.GetStringBytes()))
+		return kind
 	}
-	return v.MarshalTo(dst) // numbers keep their text; true, false, null
+	kind := ""
+	elements(jsonptr.Member(s, "allOf"), func(sub gjson.Result) {
+		if kind == "" {
+			kind = primaryType(p, p.follow(sub, depth+1), depth+1)
+		}
+	})
+	return kind
+}
+
+// elements calls fn for each element of an array (nothing for another
+// value).
+func elements(v gjson.Result, fn func(gjson.Result)) {
+	if !v.IsArray() {
+		return
+	}
+	v.ForEach(func(_, x gjson.Result) bool { fn(x); return true })
 }

@@ -182,7 +182,7 @@ func parseDetectors(n cfg.Node) []DetectorConfig {
 	for _, it := range items {
 		var d DetectorConfig
 		nameNode := it
-		if it.V != nil && it.Kind() == "an object" {
+		if it.IsObject() {
 			it.Object("name", "action", "scope")
 			nn, ok := it.Require("name")
 			if !ok {
@@ -223,7 +223,7 @@ func parseDetectors(n cfg.Node) []DetectorConfig {
 
 func parseHeaders(n cfg.Node) HeaderConfig {
 	var h HeaderConfig
-	if n.V != nil && n.Kind() == "an array" {
+	if n.IsArray() {
 		h.Redact = headerNames(n)
 		return h
 	}
@@ -299,7 +299,7 @@ func ParseRules(n cfg.Node) []PathRule {
 	for _, it := range items {
 		r := PathRule{Action: ActionReplace}
 		pathNode := it
-		if it.V != nil && it.Kind() == "an object" {
+		if it.IsObject() {
 			it.Object("path", "action")
 			pn, ok := it.Require("path")
 			if !ok {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/apiwarden/apiwarden/policy/internal/jsonptr"
 	"github.com/tidwall/gjson"
 )
 
@@ -49,7 +50,7 @@ func Compile(root []byte, at string, opts Options) (*Schema, error) {
 type Compiler struct {
 	doc   string
 	opts  Options
-	idx   *index
+	idx   *jsonptr.Index
 	idKw  string // the dialect's id keyword, "" when the document has none
 	nodes map[string]*node
 
@@ -90,10 +91,14 @@ func NewCompiler(root []byte, opts Options) (*Compiler, error) {
 	if d := maxDepth(doc, maxSchemaDepth); d > maxSchemaDepth {
 		return nil, fmt.Errorf("schema: document nested deeper than %d", maxSchemaDepth)
 	}
-	if !gjson.Valid(doc) {
-		return nil, errors.New("schema: document is not valid JSON")
+	idx := opts.Index
+	if idx == nil {
+		if !gjson.Valid(doc) {
+			return nil, errors.New("schema: document is not valid JSON")
+		}
+		idx = jsonptr.New(gjson.Parse(doc))
 	}
-	c := &Compiler{doc: doc, opts: opts, idx: newIndex(gjson.Parse(doc)), nodes: map[string]*node{},
+	c := &Compiler{doc: doc, opts: opts, idx: idx, nodes: map[string]*node{},
 		tainted: map[*node][]error{}, color: map[*node]uint8{}, strs: map[string]string{}}
 	if kw := opts.Dialect.idKeyword(); kw != "" && strings.Contains(doc, `"`+kw+`"`) {
 		c.idKw = kw
@@ -110,12 +115,19 @@ func (c *Compiler) Compile(at string) (*Schema, error) {
 	if at != "" && at[0] != '/' {
 		return nil, fmt.Errorf("schema: %q is not a JSON pointer", at)
 	}
-	val, loc, ok := c.idx.resolve(at)
+	val, loc, ok := c.idx.Resolve(at)
 	if !ok {
 		return nil, fmt.Errorf("schema: %s: no such location in the document", displayLoc(at))
 	}
+	return c.CompileValue(loc, val)
+}
+
+// CompileValue is Compile for a caller that already holds the value: val
+// must be the document's value at the canonical JSON pointer loc (as
+// found by walking the same text), which saves resolving loc again.
+func (c *Compiler) CompileValue(loc string, val gjson.Result) (*Schema, error) {
 	c.refs, c.errs, c.fresh = c.refs[:0], nil, c.fresh[:0]
-	root := c.compile(loc, val, c.underID(at))
+	root := c.compile(loc, val, c.underID(loc))
 	for i := 0; i < len(c.refs); i++ {
 		c.link(c.refs[i])
 	}
@@ -183,7 +195,7 @@ func (c *Compiler) keep(s string) string {
 	return k
 }
 
-func (c *Compiler) underID(ptr string) bool { return c.idx.underID(ptr, c.idKw) }
+func (c *Compiler) underID(ptr string) bool { return underID(c.idx, ptr, c.idKw) }
 
 func (d Dialect) idKeyword() string {
 	switch d {
@@ -247,7 +259,7 @@ func (c *Compiler) link(r pendingRef) {
 		c.errorf(r.loc, "anchor reference %q is not supported (use a JSON pointer \"#/...\")", ref)
 		return
 	}
-	val, loc, ok := c.idx.resolve(frag)
+	val, loc, ok := c.idx.Resolve(frag)
 	if !ok {
 		c.errorf(r.loc, "reference %q points to nothing in the document", ref)
 		return

@@ -287,7 +287,7 @@ func compileNumberKw(s *schemaCtx) {
 	n.minimum = bound(s, "minimum", "exclusiveMinimum")
 	n.maximum = bound(s, "maximum", "exclusiveMaximum")
 	if m, ok := s.get("multipleOf"); ok {
-		d := parseDecimal(m.Raw)
+		d := parseDecimal(s.c.keep(m.Raw))
 		if m.Type != gjson.Number || d.zero() || d.neg {
 			s.errorf("multipleOf", "want a number greater than 0, got %s", show(m))
 		} else {
@@ -308,7 +308,8 @@ func bound(s *schemaCtx, incName, exName string) *decimalBound {
 		if v.Type != gjson.Number {
 			s.errorf(incName, "want a number, got %s", show(v))
 		} else {
-			b = &decimalBound{d: parseDecimal(v.Raw), raw: s.c.keep(v.Raw)}
+			raw := s.c.keep(v.Raw) // the decimal keeps views of its text
+			b = &decimalBound{d: parseDecimal(raw), raw: raw}
 		}
 	}
 	ex, ok := s.get(exName)
@@ -331,7 +332,8 @@ func bound(s *schemaCtx, incName, exName string) *decimalBound {
 		s.errorf(exName, "want a number, got %s", show(ex))
 		return b
 	}
-	e := &decimalBound{d: parseDecimal(ex.Raw), raw: s.c.keep(ex.Raw), exclusive: true}
+	raw := s.c.keep(ex.Raw)
+	e := &decimalBound{d: parseDecimal(raw), raw: raw, exclusive: true}
 	if b == nil {
 		return e
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"unsafe"
 
+	"github.com/apiwarden/apiwarden/policy/internal/jsonptr"
 	"github.com/tidwall/gjson"
 )
 
@@ -70,6 +71,11 @@ type Options struct {
 	// IgnoreFormats turns "format" into an annotation. By default the
 	// formats listed in the package documentation are asserted.
 	IgnoreFormats bool
+	// Index, when set, is the caller's pointer index of the document it
+	// hands NewCompiler (the same text, already checked to be valid
+	// JSON): the Compiler resolves through it instead of indexing and
+	// validating the document again.
+	Index *jsonptr.Index
 }
 
 // Schema is a compiled schema. It is immutable and safe for concurrent use.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
 	"github.com/apiwarden/apiwarden/policy/session"
-	"github.com/valyala/fastjson"
 )
 
 // Action and Mode are the kernel's (aliases, to keep the sequence
@@ -219,7 +218,7 @@ func parseAnalytics(n cfg.Node) AnalyticsConfig {
 
 func parseRule(n cfg.Node, index map[string]int) (Rule, bool) {
 	r := Rule{Endpoint: -1, Mode: ModeInherit}
-	if n.V == nil || n.V.Type() != fastjson.TypeObject {
+	if !n.IsObject() {
 		n.Errorf("want an object, got %s", n.Kind())
 		return r, false
 	}

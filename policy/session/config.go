@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
-	"github.com/valyala/fastjson"
 )
 
 // Defaults and bounds of the session configuration.
@@ -119,10 +118,8 @@ func ParseSession(n cfg.Node) Config {
 	}
 	if v, ok := n.Get("salt"); ok {
 		// The value is never echoed in messages: it is a secret.
-		if v.V == nil || v.V.Type() != fastjson.TypeString {
-			v.Errorf("want a string, got %s", v.Kind())
-		} else {
-			c.Salt = string(v.V.GetStringBytes())
+		if s, ok := v.String(); ok {
+			c.Salt = s
 		}
 	}
 	return c

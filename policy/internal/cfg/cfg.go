@@ -8,7 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
+	"github.com/apiwarden/apiwarden/policy/internal/jsonptr"
+	"github.com/tidwall/gjson"
 	"github.com/valyala/fastjson"
 )
 
@@ -159,27 +162,40 @@ func reasonKey(msg string) string {
 }
 
 // Node is one JSON value of the configuration with the path that leads to it.
+// V is a gjson result that aliases the configuration's text: nothing is
+// parsed into a tree (GitHub's 13 MB OpenAPI description made a 45 MB one,
+// which a VM's linear memory kept for its whole life). The text must not
+// change while nodes are in use, and the strings a Node returns are copies,
+// so a compiled policy never keeps the text alive.
 type Node struct {
 	Path string
-	V    *fastjson.Value
+	V    gjson.Result
 	Errs *Errors
+	// look is shared by every node of one document: it keeps the member
+	// bounds of recently read large objects.
+	look *jsonptr.Lookup
 }
 
-// Parse parses data as one JSON document. A syntax error is returned as is
-// (with the byte offset fastjson reports); the returned Node records later
-// problems into errs.
+// Parse checks that data is one JSON document and returns its root. A
+// syntax error is returned as is (with the byte offset fastjson's
+// validator reports; it builds no tree); the returned Node records later
+// problems into errs. The Node aliases data.
 func Parse(data []byte, errs *Errors) (Node, error) {
-	v, err := ParseValue(data)
-	if err != nil {
+	if err := fastjson.ValidateBytes(data); err != nil {
 		return Node{}, fmt.Errorf("configuration is not valid JSON: %w", err)
 	}
-	return Node{V: v, Errs: errs}, nil
+	return FromValue("", gjson.Parse(unsafe.String(unsafe.SliceData(data), len(data))), errs), nil
 }
 
-// FromValue wraps an already parsed value (for sub-documents such as an
-// inline OpenAPI document).
-func FromValue(path string, v *fastjson.Value, errs *Errors) Node {
-	return Node{Path: path, V: v, Errs: errs}
+// FromValue wraps a value of an already checked document (for
+// sub-documents such as an inline OpenAPI document).
+func FromValue(path string, v gjson.Result, errs *Errors) Node {
+	return Node{Path: path, V: v, Errs: errs, look: &jsonptr.Lookup{}}
+}
+
+// At is the value v of the same document at the configuration path path.
+func (n Node) At(path string, v gjson.Result) Node {
+	return Node{Path: path, V: v, Errs: n.Errs, look: n.look}
 }
 
 // Errorf records a problem at this node's path.
@@ -192,21 +208,38 @@ func (n Node) child(key string) string {
 	return n.Path + "." + key
 }
 
+// Exists reports a value (false for the zero Node and absent members).
+func (n Node) Exists() bool { return n.V.Exists() }
+
+// IsObject, IsArray and IsString report the node's JSON type.
+func (n Node) IsObject() bool { return n.V.IsObject() }
+func (n Node) IsArray() bool  { return n.V.IsArray() }
+func (n Node) IsString() bool { return n.V.Type == gjson.String }
+
+// IsScalar reports a number or a boolean.
+func (n Node) IsScalar() bool {
+	return n.V.Type == gjson.Number || n.V.Type == gjson.True || n.V.Type == gjson.False
+}
+
+// Text is the node's JSON text (a copy).
+func (n Node) Text() string { return strings.Clone(n.V.Raw) }
+
 // Kind names the JSON type of the node for messages.
 func (n Node) Kind() string {
-	if n.V == nil {
+	if !n.V.Exists() {
 		return "nothing"
 	}
-	switch n.V.Type() {
-	case fastjson.TypeObject:
+	switch n.V.Type {
+	case gjson.JSON:
+		if n.V.IsArray() {
+			return "an array"
+		}
 		return "an object"
-	case fastjson.TypeArray:
-		return "an array"
-	case fastjson.TypeString:
+	case gjson.String:
 		return "a string"
-	case fastjson.TypeNumber:
+	case gjson.Number:
 		return "a number"
-	case fastjson.TypeTrue, fastjson.TypeFalse:
+	case gjson.True, gjson.False:
 		return "a boolean"
 	default:
 		return "null"
@@ -214,20 +247,21 @@ func (n Node) Kind() string {
 }
 
 // IsNull reports whether the value is JSON null.
-func (n Node) IsNull() bool { return n.V == nil || n.V.Type() == fastjson.TypeNull }
+func (n Node) IsNull() bool { return n.V.Type == gjson.Null }
 
 // Object checks that the node is an object whose keys are all in allowed
 // (no check when allowed is empty), recording unknown and duplicated keys.
 // It returns false when the node is not an object.
 func (n Node) Object(allowed ...string) bool {
-	if n.V == nil || n.V.Type() != fastjson.TypeObject {
+	if !n.V.IsObject() {
 		n.Errorf("want an object, got %s", n.Kind())
 		return false
 	}
-	o, _ := n.V.Object()
-	seen := make(map[string]bool, o.Len())
-	o.Visit(func(k []byte, _ *fastjson.Value) {
-		key := string(k)
+	var seen map[string]bool
+	jsonptr.EachKey(n.V, func(key string) bool {
+		if seen == nil {
+			seen = map[string]bool{}
+		}
 		if seen[key] {
 			n.Errs.Addf(n.child(key), "duplicate key")
 		}
@@ -237,31 +271,50 @@ func (n Node) Object(allowed ...string) bool {
 			sort.Strings(sorted)
 			n.Errs.Addf(n.child(key), "unknown key (want one of %s)", strings.Join(sorted, ", "))
 		}
+		return true
 	})
 	return true
 }
 
 // Keys returns the object's keys in document order (empty if not an object).
 func (n Node) Keys() []string {
-	o, err := n.V.Object()
-	if err != nil {
+	if !n.V.IsObject() {
 		return nil
 	}
-	keys := make([]string, 0, o.Len())
-	o.Visit(func(k []byte, _ *fastjson.Value) { keys = append(keys, string(k)) })
+	var keys []string
+	n.V.ForEach(func(k, _ gjson.Result) bool {
+		keys = append(keys, strings.Clone(k.Str))
+		return true
+	})
 	return keys
 }
 
-// Get returns the member key of an object node.
+// Members calls fn for each member of an object node in document order
+// (the key aliases the text: clone it to keep it). It records an error and
+// returns false when the node is not an object.
+func (n Node) Members(fn func(key string, v Node)) bool {
+	if !n.V.IsObject() {
+		n.Errorf("want an object, got %s", n.Kind())
+		return false
+	}
+	n.V.ForEach(func(k, v gjson.Result) bool {
+		fn(k.Str, n.At(n.child(k.Str), v))
+		return true
+	})
+	return true
+}
+
+// Get returns the member key of an object node (the first, when the key
+// is duplicated).
 func (n Node) Get(key string) (Node, bool) {
-	if n.V == nil || n.V.Type() != fastjson.TypeObject {
+	if !n.V.IsObject() {
 		return Node{}, false
 	}
-	v := n.V.Get(key)
-	if v == nil {
+	v, ok := n.look.Child(n.V, key)
+	if !ok {
 		return Node{}, false
 	}
-	return Node{Path: n.child(key), V: v, Errs: n.Errs}, true
+	return n.At(n.child(key), v), true
 }
 
 // Require returns the member key, recording an error when it is missing.
@@ -275,25 +328,25 @@ func (n Node) Require(key string) (Node, bool) {
 
 // Array returns the elements of an array node.
 func (n Node) Array() ([]Node, bool) {
-	if n.V == nil || n.V.Type() != fastjson.TypeArray {
+	if !n.V.IsArray() {
 		n.Errorf("want an array, got %s", n.Kind())
 		return nil, false
 	}
-	vs, _ := n.V.Array()
-	out := make([]Node, len(vs))
-	for i, v := range vs {
-		out[i] = Node{Path: fmt.Sprintf("%s[%d]", n.Path, i), V: v, Errs: n.Errs}
-	}
+	var out []Node
+	n.V.ForEach(func(_, v gjson.Result) bool {
+		out = append(out, n.At(n.Path+"["+strconv.Itoa(len(out))+"]", v))
+		return true
+	})
 	return out, true
 }
 
 // String returns a string node's value.
 func (n Node) String() (string, bool) {
-	if n.V == nil || n.V.Type() != fastjson.TypeString {
+	if n.V.Type != gjson.String {
 		n.Errorf("want a string, got %s", n.Kind())
 		return "", false
 	}
-	return string(n.V.GetStringBytes()), true
+	return strings.Clone(n.V.Str), true
 }
 
 // NonEmptyString is String that also refuses "".
@@ -336,13 +389,11 @@ func (n Node) Enum(allowed ...string) (string, bool) {
 
 // Bool returns a boolean node's value.
 func (n Node) Bool() (bool, bool) {
-	if n.V != nil {
-		switch n.V.Type() {
-		case fastjson.TypeTrue:
-			return true, true
-		case fastjson.TypeFalse:
-			return false, true
-		}
+	switch n.V.Type {
+	case gjson.True:
+		return true, true
+	case gjson.False:
+		return false, true
 	}
 	n.Errorf("want a boolean, got %s", n.Kind())
 	return false, false
@@ -350,13 +401,13 @@ func (n Node) Bool() (bool, bool) {
 
 // Int returns an integer in [min, max].
 func (n Node) Int(min, max int64) (int64, bool) {
-	if n.V == nil || n.V.Type() != fastjson.TypeNumber {
+	if n.V.Type != gjson.Number {
 		n.Errorf("want an integer, got %s", n.Kind())
 		return 0, false
 	}
-	f := n.V.GetFloat64()
+	f := n.V.Num
 	if f != math.Trunc(f) || f < math.MinInt64 || f > math.MaxInt64 {
-		n.Errorf("want an integer, got %s", n.V.String())
+		n.Errorf("want an integer, got %s", Clip(n.V.Raw))
 		return 0, false
 	}
 	i := int64(f)
@@ -369,11 +420,11 @@ func (n Node) Int(min, max int64) (int64, bool) {
 
 // Float returns a number in [min, max].
 func (n Node) Float(min, max float64) (float64, bool) {
-	if n.V == nil || n.V.Type() != fastjson.TypeNumber {
+	if n.V.Type != gjson.Number {
 		n.Errorf("want a number, got %s", n.Kind())
 		return 0, false
 	}
-	f := n.V.GetFloat64()
+	f := n.V.Num
 	if f < min || f > max {
 		n.Errorf("want a number between %s and %s, got %s", fmtFloat(min), fmtFloat(max), fmtFloat(f))
 		return 0, false
@@ -383,11 +434,11 @@ func (n Node) Float(min, max float64) (float64, bool) {
 
 // Duration returns a positive duration written like "5m", "300ms" or "1h30m".
 func (n Node) Duration() (time.Duration, bool) {
-	if n.V == nil || n.V.Type() != fastjson.TypeString {
+	if n.V.Type != gjson.String {
 		n.Errorf(`want a duration like "5m", got %s`, n.Kind())
 		return 0, false
 	}
-	s := string(n.V.GetStringBytes())
+	s := n.V.Str
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
 		n.Errorf(`want a positive duration like "5m", got %q`, Clip(s))
@@ -396,12 +447,12 @@ func (n Node) Duration() (time.Duration, bool) {
 	return d, true
 }
 
-// Raw returns the node's JSON text.
+// Raw returns the node's JSON text, a copy (nil when absent).
 func (n Node) Raw() []byte {
-	if n.V == nil {
+	if !n.V.Exists() {
 		return nil
 	}
-	return n.V.MarshalTo(nil)
+	return []byte(n.V.Raw)
 }
 
 func contains(list []string, s string) bool {
