@@ -108,6 +108,49 @@ func TestSimpleObjectParameters(t *testing.T) {
 	}
 }
 
+// TestObjectCookieParameters: object cookie parameters in style form, the
+// only style cookies have: exploded (the default), each declared property
+// is a cookie of its own ("R=100; G=200"); not exploded, one cookie of
+// alternating names and values ("hsl=h,120,name,teal").
+func TestObjectCookieParameters(t *testing.T) {
+	p, err := Compile([]byte(`{"unknown_endpoints":"block","openapi_base_path":"/","openapi":{
+	  "openapi":"3.0.3","info":{"title":"t","version":"1"},
+	  "paths":{"/paint":{"get":{"operationId":"paint","parameters":[
+	    {"name":"rgb","in":"cookie","required":true,
+	     "schema":{"type":"object","properties":{"R":{"type":"integer","maximum":255},"G":{"type":"integer","maximum":255}}}},
+	    {"name":"hsl","in":"cookie","style":"form","explode":false,
+	     "schema":{"type":"object","properties":{"h":{"type":"integer"},"name":{"type":"string"}}}}],
+	    "responses":{"200":{"description":"ok"}}}}}}}`))
+	require.NoError(t, err)
+	for _, c := range []struct {
+		cookie  string
+		reason  Reason
+		pointer string
+	}{
+		{"R=100; G=200", ReasonNone, ""},
+		{"session=abc; R=1; hsl=h,120,name,teal", ReasonNone, ""},
+		{`R="7"`, ReasonNone, ""},
+		{"R=300", ReasonInvalidParameter, "/R"},
+		{"R=x; G=1", ReasonInvalidParameter, "/R"},
+		{"R=1; R=2", ReasonInvalidParameter, "/R"},
+		{"session=abc", ReasonInvalidParameter, ""},
+		{"R=1; hsl=h,x,name,teal", ReasonInvalidParameter, "/h"},
+		{"R=1; hsl=h,1,name", ReasonInvalidParameter, ""},
+		{"R=1; hsl=h,1; hsl=h,2", ReasonInvalidParameter, ""},
+	} {
+		r := &Request{}
+		r.Reset()
+		r.Method, r.Target = "GET", "/paint"
+		r.Headers = Headers{{"cookie", c.cookie}}
+		d := p.CheckHead(r)
+		assert.Equal(t, c.reason, d.Reason, c.cookie)
+		if c.pointer != "" && assert.NotEmpty(t, d.Violations, c.cookie) {
+			assert.Equal(t, c.pointer, d.Violations[0].Pointer, c.cookie)
+			assert.Equal(t, "cookie", d.Violations[0].In, c.cookie)
+		}
+	}
+}
+
 // targetCase is a GET target and the reason (and first violation
 // pointer) the header checks give it.
 type targetCase struct {

@@ -306,9 +306,9 @@ func countCookies(h Headers) int {
 	return n
 }
 
-// appendCookieValues appends every value of a cookie in a Cookie header
-// ("a=1; b=2").
-func appendCookieValues(dst []string, header, name string) []string {
+// appendCookies appends the name=value pairs of a Cookie header ("a=1;
+// b=2"; a quoted value loses its quotes).
+func appendCookies(dst []queryPair, header string) []queryPair {
 	for header != "" {
 		var part string
 		if i := strings.IndexByte(header, ';'); i >= 0 {
@@ -316,9 +316,8 @@ func appendCookieValues(dst []string, header, name string) []string {
 		} else {
 			part, header = header, ""
 		}
-		part = strings.TrimSpace(part)
-		if k, v, ok := strings.Cut(part, "="); ok && k == name {
-			dst = append(dst, strings.Trim(v, `"`))
+		if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok {
+			dst = append(dst, queryPair{k, strings.Trim(v, `"`)})
 		}
 	}
 	return dst

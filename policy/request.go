@@ -50,8 +50,9 @@ type Request struct {
 	// each is reported, so switching to enforce holds no surprise.
 	findings []Decision
 
-	query []queryPair
-	form  []queryPair
+	query   []queryPair
+	form    []queryPair
+	cookies []queryPair // of every Cookie header, for cookie parameters
 	// queryParsed: query holds every pair of Match.Query.
 	queryParsed bool
 	values      []string
@@ -156,11 +157,23 @@ func (p *Policy) CheckHead(r *Request) Decision {
 	if len(ep.Cookies) > 0 && countCookies(r.Headers) > in.MaxCookies {
 		r.viol = append(r.viol, Violation{In: "cookie", Keyword: "limit", Message: "more than " + strconv.Itoa(in.MaxCookies) + " cookies (request.max_cookies)"})
 	} else if len(ep.Cookies) > 0 {
+		r.cookies = r.cookies[:0]
+		for _, kv := range r.Headers {
+			if kv[0] == "cookie" {
+				r.cookies = appendCookies(r.cookies, kv[1])
+			}
+		}
 		for _, prm := range ep.Cookies {
+			if prm.Kind == "object" {
+				// Style form, the only one cookies have: exploded, each
+				// declared property is a cookie of its own.
+				r.viol, r.scratch = checkFormObject(in, prm, r.cookies, r.scratch, r.sviol, r.viol)
+				continue
+			}
 			r.values = r.values[:0]
-			for _, kv := range r.Headers {
-				if kv[0] == "cookie" {
-					r.values = appendCookieValues(r.values, kv[1], prm.Name)
+			for _, c := range r.cookies {
+				if c.name == prm.Name {
+					r.values = append(r.values, c.value)
 				}
 			}
 			r.viol, r.scratch = checkParam(in, prm, r.values, r.scratch, r.sviol, r.viol)
