@@ -64,6 +64,7 @@ type Compiler struct {
 	color   map[*node]uint8   // cycle check: 1 on the stack, 2 done
 	strs    map[string]string // interned strings kept by compiled nodes
 	kwBuf   []kwPair          // keyword scratch, a stack shared by nested compiles
+	builds  []*nodeBuild      // the nodes being compiled, a stack (reused)
 	arrBuf  []gjson.Result    // array scratch for schema lists
 }
 
@@ -193,6 +194,23 @@ func (c *Compiler) keep(s string) string {
 	k := strings.Clone(s)
 	c.strs[k] = k
 	return k
+}
+
+// build starts compiling node n: a nodeBuild from the stack, popped by
+// the caller when n is packed.
+func (c *Compiler) build(n *node) *nodeBuild {
+	d := len(c.builds)
+	if d == cap(c.builds) {
+		c.builds = append(c.builds, new(nodeBuild))
+	} else {
+		c.builds = c.builds[:d+1]
+		if c.builds[d] == nil {
+			c.builds[d] = new(nodeBuild)
+		}
+	}
+	b := c.builds[d]
+	b.reset(n)
+	return b
 }
 
 func (c *Compiler) underID(ptr string) bool { return underID(c.idx, ptr, c.idKw) }

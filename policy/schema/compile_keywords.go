@@ -22,7 +22,7 @@ type kwPair struct {
 // object compiles: nested compiles push above it and pop back).
 type schemaCtx struct {
 	c          *Compiler
-	n          *node
+	n          *nodeBuild
 	loc        string
 	start, end int
 	inID       bool
@@ -106,8 +106,7 @@ func (c *Compiler) compile(loc string, v gjson.Result, inID bool) *node {
 	if n, ok := c.nodes[loc]; ok {
 		return n
 	}
-	n := &node{loc: loc, minLength: -1, maxLength: -1, minItems: -1, maxItems: -1,
-		minProps: -1, maxProps: -1, minContains: -1, maxContains: -1}
+	n := newNode(loc)
 	c.nodes[loc] = n
 	c.fresh = append(c.fresh, n)
 	if len(c.nodes) > maxNodes {
@@ -128,13 +127,18 @@ func (c *Compiler) compile(loc string, v gjson.Result, inID bool) *node {
 		c.errorf(loc, "want a schema object, got %s", kindName(v))
 		return n
 	}
-	s := &schemaCtx{c: c, n: n, loc: loc, start: len(c.kwBuf), inID: inID, draft4: draft4}
+	b := c.build(n)
+	s := &schemaCtx{c: c, n: b, loc: loc, start: len(c.kwBuf), inID: inID, draft4: draft4}
 	v.ForEach(func(k, val gjson.Result) bool {
 		c.kwBuf = append(c.kwBuf, kwPair{name: k.String(), v: val})
 		return true
 	})
 	s.end = len(c.kwBuf)
-	defer func() { c.kwBuf = c.kwBuf[:s.start] }()
+	defer func() {
+		b.pack()
+		c.kwBuf = c.kwBuf[:s.start]
+		c.builds = c.builds[:len(c.builds)-1]
+	}()
 	if kw := c.idKw; kw != "" && loc != "" {
 		if id, ok := s.get(kw); ok && id.Type == gjson.String {
 			s.inID = true
@@ -152,11 +156,11 @@ func (c *Compiler) compile(loc string, v gjson.Result, inID bool) *node {
 	compileObjectKw(s)
 	compileCombinators(s)
 	compileAnnotations(s)
-	n.hasNum = n.minimum != nil || n.maximum != nil || n.multipleOf != nil || n.fmtKind == fmtInt32 || n.fmtKind == fmtInt64
-	n.hasStr = n.minLength >= 0 || n.maxLength >= 0 || n.pattern != nil || (n.fmtKind != fmtNone && n.fmtKind != fmtInt32 && n.fmtKind != fmtInt64)
-	n.hasArr = n.prefix != nil || n.items != nil || n.contains != nil || n.minItems >= 0 || n.maxItems >= 0 || n.unique
-	n.hasObj = n.props != nil || n.patProps != nil || n.additional != nil || n.propNames != nil ||
-		n.minProps >= 0 || n.maxProps >= 0 || n.required != nil || n.depReq != nil || n.depSchemas != nil
+	b.hasNum = b.minimum != nil || b.maximum != nil || b.multipleOf != nil || b.fmtKind == fmtInt32 || b.fmtKind == fmtInt64
+	b.hasStr = b.minLength >= 0 || b.maxLength >= 0 || b.pattern != nil || (b.fmtKind != fmtNone && b.fmtKind != fmtInt32 && b.fmtKind != fmtInt64)
+	b.hasArr = b.prefix != nil || b.items != nil || b.contains != nil || b.minItems >= 0 || b.maxItems >= 0 || b.unique
+	b.hasObj = b.props != nil || b.patProps != nil || b.additional != nil || b.propNames != nil ||
+		b.minProps >= 0 || b.maxProps >= 0 || b.required != nil || b.depReq != nil || b.depSchemas != nil
 	return n
 }
 
@@ -173,7 +177,7 @@ func compileRef(s *schemaCtx) bool {
 	case s.inID:
 		s.errorf("$ref", "$ref inside a schema with an embedded %s is not supported (base URI changes)", s.c.opts.Dialect.idKeyword())
 	default:
-		s.c.refs = append(s.c.refs, pendingRef{from: s.n, ref: s.c.keep(r.Str), loc: s.loc + "/$ref"})
+		s.c.refs = append(s.c.refs, pendingRef{from: s.n.node, ref: s.c.keep(r.Str), loc: s.loc + "/$ref"})
 	}
 	if s.draft4 {
 		s.n.refOnly = true
@@ -439,7 +443,9 @@ func (c *Compiler) boolOrSchema(loc string, v gjson.Result, inID bool) *node {
 		if v.Bool() {
 			return nil
 		}
-		return &node{loc: loc, always: -1}
+		n := newNode(loc)
+		n.always = -1
+		return n
 	}
 	return c.compile(loc, v, inID)
 }

@@ -205,25 +205,41 @@ type node struct {
 	enumStr map[string]struct{}
 	cnst    *string
 
-	// numbers
-	minimum, maximum     *decimalBound
-	multipleOf           *decimal
-	multipleOfRaw        string
 	fmtKind              format
 	hasNum, hasStr       bool
 	hasObj, hasArr       bool
 	minLength, maxLength int // -1 when absent
 	pattern              *regexp.Regexp
 
-	// arrays
+	readOnly, writeOnly bool
+
+	// The keywords of one kind each, read through these pointers; a node
+	// without any of a kind shares its kind's read-only zero (most nodes
+	// have one or two kinds: a 504-byte node was most of a large
+	// document's compiled size). Only the compiler writes them, through a
+	// nodeBuild.
+	*numKw
+	*arrKw
+	*objKw
+	*logicKw
+}
+
+type numKw struct {
+	minimum, maximum *decimalBound
+	multipleOf       *decimal
+	multipleOfRaw    string
+}
+
+type arrKw struct {
 	prefix                   []*node
 	items                    *node
 	contains                 *node
 	minContains, maxContains int
 	minItems, maxItems       int
 	unique                   bool
+}
 
-	// objects
+type objKw struct {
 	props      map[string]propInfo
 	nbits      int
 	required   []required
@@ -234,12 +250,60 @@ type node struct {
 	depSchemas []depSchema
 	minProps   int
 	maxProps   int
+}
 
+type logicKw struct {
 	allOf, anyOf, oneOf []*node
 	not                 *node
 	ifN, thenN, elseN   *node
+}
 
-	readOnly, writeOnly bool
+// The shared zeros, never written.
+var (
+	zeroNum   = numKw{}
+	zeroArr   = arrKw{minContains: -1, maxContains: -1, minItems: -1, maxItems: -1}
+	zeroObj   = objKw{minProps: -1, maxProps: -1}
+	zeroLogic = logicKw{}
+)
+
+// newNode is a node with no keyword.
+func newNode(loc string) *node {
+	return &node{loc: loc, minLength: -1, maxLength: -1, numKw: &zeroNum, arrKw: &zeroArr, objKw: &zeroObj, logicKw: &zeroLogic}
+}
+
+// nodeBuild is a node being compiled: base fields go to the node, the
+// keywords of each kind to a full copy, packed into the node when its
+// schema object is done (nodeBuild.pack).
+type nodeBuild struct {
+	*node
+	numKw
+	arrKw
+	objKw
+	logicKw
+}
+
+func (b *nodeBuild) reset(n *node) {
+	*b = nodeBuild{node: n, numKw: zeroNum, arrKw: zeroArr, objKw: zeroObj, logicKw: zeroLogic}
+}
+
+// pack gives the node its own copy of each kind that has a keyword.
+func (b *nodeBuild) pack() {
+	n := b.node
+	if b.numKw != zeroNum {
+		k := b.numKw
+		n.numKw = &k
+	}
+	if a := b.arrKw; a.prefix != nil || a.items != nil || a.contains != nil || a.unique ||
+		a.minContains != -1 || a.maxContains != -1 || a.minItems != -1 || a.maxItems != -1 {
+		n.arrKw = &a
+	}
+	if o := b.objKw; o.props != nil || o.nbits != 0 || o.required != nil || o.patProps != nil || o.additional != nil ||
+		o.propNames != nil || o.depReq != nil || o.depSchemas != nil || o.minProps != -1 || o.maxProps != -1 {
+		n.objKw = &o
+	}
+	if l := b.logicKw; l.allOf != nil || l.anyOf != nil || l.oneOf != nil || l.not != nil || l.ifN != nil || l.thenN != nil || l.elseN != nil {
+		n.logicKw = &l
+	}
 }
 
 type decimalBound struct {
