@@ -119,6 +119,11 @@ type CompileOptions struct {
 	// off, and a 2,000-operation OpenAPI document otherwise leaves all its
 	// compile-time garbage in linear memory, which never shrinks.
 	Checkpoint func()
+	// EnforcedSchemasOnly compiles only the OpenAPI schemas requests are
+	// checked against (openapi.Options.EnforcedSchemasOnly): the module
+	// sets it for start-up; check-config, openapi2json and Compile do
+	// not, so every schema of a configuration checked offline compiles.
+	EnforcedSchemasOnly bool
 }
 
 // Compile parses and validates a plugin configuration and compiles it into
@@ -223,7 +228,7 @@ func CompileWith(raw []byte, opts CompileOptions) (*Policy, error) {
 	}
 	var doc *openapi.Document
 	if n, ok := root.Get("openapi"); ok {
-		doc = p.addOpenAPI(n, root, defaultUnknownQuery, opts.Checkpoint)
+		doc = p.addOpenAPI(n, root, defaultUnknownQuery, opts.Checkpoint, opts.EnforcedSchemasOnly)
 	} else if v, ok := root.Get("openapi_base_path"); ok {
 		v.Errorf(`only meaningful with an "openapi" document`)
 	}

@@ -43,9 +43,6 @@ type Endpoint struct {
 	// (request.unexpected_body).
 	DeclaresBody bool
 
-	// Responses keeps the JSON response schemas per status ("200",
-	// "2XX", "default") for response protection.
-	Responses map[string]*schemaRef
 	// Security keeps the OpenAPI security requirements (alternatives of
 	// scheme names) for authentication.
 	Security [][]string
@@ -146,10 +143,4 @@ func mediaType(ct string) string {
 // syntax suffix (RFC 6839), e.g. application/merge-patch+json.
 func isJSONMediaType(mt string) bool {
 	return mt == "application/json" || strings.HasSuffix(mt, "+json") && strings.HasPrefix(mt, "application/")
-}
-
-// schemaRef is a compiled schema and where it sits in its document.
-type schemaRef struct {
-	Schema  *schema.Schema
-	Pointer string
 }

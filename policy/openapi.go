@@ -19,8 +19,8 @@ import (
 // schemas (kept for response protection) and security requirements.
 // docText is the document's own JSON text in the configuration (its
 // schemas compile from it).
-func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, checkpoint func()) *openapi.Document {
-	opts := openapi.Options{MaxDepth: p.MaxJSONDepth, Checkpoint: checkpoint}
+func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, checkpoint func(), enforcedOnly bool) *openapi.Document {
+	opts := openapi.Options{MaxDepth: p.MaxJSONDepth, Checkpoint: checkpoint, EnforcedSchemasOnly: enforcedOnly}
 	if v, ok := root.Get("openapi_base_path"); ok {
 		if s, ok := v.String(); ok {
 			if !strings.HasPrefix(s, "/") {
@@ -57,13 +57,9 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 		}
 		for _, r := range op.Responses {
 			for _, mt := range r.Content {
-				if !isJSONMediaType(mt.Type) || mt.Schema == nil {
+				if !isJSONMediaType(mt.Type) || mt.SchemaPointer == "" {
 					continue
 				}
-				if ep.Responses == nil {
-					ep.Responses = map[string]*schemaRef{}
-				}
-				ep.Responses[r.Status] = &schemaRef{Schema: mt.Schema, Pointer: mt.SchemaPointer}
 				if ep.ResponseFields == nil && (strings.HasPrefix(r.Status, "2") || r.Status == "default") {
 					if fields == nil {
 						fields = &fieldSetBuilder{schemaDoc: schemaDoc{idx: doc.Index}, memo: map[string]*redact.FieldSet{}}

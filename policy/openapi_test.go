@@ -46,7 +46,6 @@ func TestOpenAPIOperationsBecomeEndpoints(t *testing.T) {
 	assert.NotNil(t, la.Redactor, "response.redact overlay and detectors")
 	require.NotNil(t, la.ResponseFields)
 	assert.Contains(t, la.ResponseFields.Properties, "owner")
-	assert.Contains(t, la.Responses, "200")
 }
 
 func TestOpenAPIRequestChecks(t *testing.T) {
@@ -137,4 +136,39 @@ func TestCompileCallsCheckpointOnLargeConfigurations(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, p.Endpoints, 300)
 	assert.Greater(t, calls, 4, "a host without automatic GC gets regular chances to collect")
+}
+
+// TestEnforcedSchemasOnly: the module compiles only the schemas requests
+// are checked against. A broken response schema or unused component is
+// refused by Compile (check-config, openapi2json) and accepted with
+// EnforcedSchemasOnly, which still refuses a broken request schema and
+// still reads the response's declared fields.
+func TestEnforcedSchemasOnly(t *testing.T) {
+	doc := func(bodyPattern, responsePattern string) []byte {
+		return []byte(`{"openapi":{"openapi":"3.0.3","info":{"title":"t","version":"1"},
+		  "components":{"schemas":{"Unused":{"type":"string","pattern":"` + responsePattern + `"}}},
+		  "paths":{"/things":{"post":{"operationId":"create",
+		    "requestBody":{"content":{"application/json":{"schema":{"type":"object","properties":{"name":{"type":"string","pattern":"` + bodyPattern + `"}}}}}},
+		    "responses":{"201":{"description":"ok","content":{"application/json":{"schema":{
+		      "type":"object","properties":{"id":{"type":"string","pattern":"` + responsePattern + `"}}}}}}}}}}}}`)
+	}
+	enforced := CompileOptions{EnforcedSchemasOnly: true}
+
+	_, err := Compile(doc("^[a-z]+$", "("))
+	require.Error(t, err, "every schema compiles offline")
+	assert.Contains(t, err.Error(), "responses.201.content.application/json.schema.properties.id.pattern")
+	assert.Contains(t, err.Error(), "components.schemas.Unused.pattern")
+
+	p, err := CompileWith(doc("^[a-z]+$", "("), enforced)
+	require.NoError(t, err, "a response schema enforces nothing")
+	ep := p.endpointByID("create")
+	require.NotNil(t, ep)
+	require.NotNil(t, ep.ResponseFields, "declared response fields are read from the text")
+	assert.Contains(t, ep.ResponseFields.Properties, "id")
+	require.Len(t, ep.Bodies, 1)
+	require.NotNil(t, ep.Bodies[0].Schema)
+
+	_, err = CompileWith(doc("(", "^x$"), enforced)
+	require.Error(t, err, "a request schema is compiled")
+	assert.Contains(t, err.Error(), "requestBody.content.application/json.schema.properties.name.pattern")
 }

@@ -19,7 +19,7 @@ type schemaDoc struct {
 
 // newSchemaDoc reads a document that is known to be valid JSON (a view of
 // the configuration's text).
-func newSchemaDoc(root gjson.Result) schemaDoc { return schemaDoc{idx: jsonptr.New(root)} }
+func newSchemaDoc(root gjson.Result) schemaDoc { return schemaDoc{idx: jsonptr.New(root, nil)} }
 
 // parseSchemaDoc checks and reads a standalone document; an invalid one is
 // empty.

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
-	"github.com/apiwarden/apiwarden/policy/internal/jsonptr"
 	"github.com/tidwall/gjson"
 )
 
@@ -50,8 +49,8 @@ func (n node) members(fn func(key string, v node)) bool {
 		n.Errorf("want an object, got %s", n.Kind())
 		return false
 	}
-	n.V.ForEach(func(k, v gjson.Result) bool {
-		key := strings.Clone(k.Str) // kept in maps and messages: never a view of the text
+	n.Tape().Members(n.V, func(k string, v gjson.Result) bool {
+		key := strings.Clone(k) // kept in maps and messages: never a view of the text
 		fn(key, node{Node: n.At(joinPath(n.Path, key), v), ptr: n.ptr + "/" + escapeToken(key)})
 		return true
 	})
@@ -66,7 +65,7 @@ func (n node) items() ([]node, bool) {
 		return nil, false
 	}
 	var out []node
-	n.V.ForEach(func(_, v gjson.Result) bool {
+	n.Tape().Elements(n.V, func(v gjson.Result) bool {
 		is := strconv.Itoa(len(out))
 		out = append(out, node{Node: n.At(n.Path+"["+is+"]", v), ptr: n.ptr + "/" + is})
 		return true
@@ -83,7 +82,7 @@ func (n node) object(allowed ...string) bool {
 		return false
 	}
 	var seen map[string]bool
-	jsonptr.EachKey(n.V, func(key string) bool {
+	n.Tape().EachKey(n.V, func(key string) bool {
 		if seen == nil {
 			seen = map[string]bool{}
 		}

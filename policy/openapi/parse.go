@@ -94,7 +94,7 @@ type paramAt struct {
 
 func (p *parser) parse(n cfg.Node) *Document {
 	p.root = node{Node: n}
-	p.idx = jsonptr.New(n.V)
+	p.idx = jsonptr.New(n.V, n.Tape())
 	p.doc = &Document{SecuritySchemes: map[string]SecurityScheme{}, Index: p.idx}
 	p.params = map[string]*paramEntry{}
 	p.bodies = map[string]*bodyEntry{}

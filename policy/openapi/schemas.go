@@ -11,7 +11,8 @@ import (
 // compileSchemas compiles the schema of every parameter, request body and
 // response media type with one schema.Compiler over Raw, stores the result
 // beside its pointer, then compiles every other schema location of the
-// document (unused components) to report its errors. Errors are reported
+// document (unused components) to report its errors (with
+// EnforcedSchemasOnly, only parameters and request bodies). Errors are reported
 // at their JSON paths. The Compiler compiles each location once and
 // resolves each $ref once, so operations that share components share
 // their compiled nodes; a schema that is only a $ref is compiled at its
@@ -36,11 +37,17 @@ func (p *parser) compileSchemas() {
 				op.Body.Content[j].Schema = c.schemaFor(op.Body.Content[j].SchemaPointer)
 			}
 		}
+		if p.opts.EnforcedSchemasOnly {
+			continue
+		}
 		for _, r := range op.Responses {
 			for j := range r.Content {
 				r.Content[j].Schema = c.schemaFor(r.Content[j].SchemaPointer)
 			}
 		}
+	}
+	if p.opts.EnforcedSchemasOnly {
+		return
 	}
 	for _, ptr := range p.schemas {
 		c.schemaFor(ptr)

@@ -51,7 +51,8 @@ type Compiler struct {
 	doc   string
 	opts  Options
 	idx   *jsonptr.Index
-	idKw  string // the dialect's id keyword, "" when the document has none
+	tape  *jsonptr.Tape // the index's (nil: members are scanned)
+	idKw  string        // the dialect's id keyword, "" when the document has none
 	nodes map[string]*node
 
 	// per Compile call
@@ -97,9 +98,9 @@ func NewCompiler(root []byte, opts Options) (*Compiler, error) {
 		if !gjson.Valid(doc) {
 			return nil, errors.New("schema: document is not valid JSON")
 		}
-		idx = jsonptr.New(gjson.Parse(doc))
+		idx = jsonptr.New(gjson.Parse(doc), nil)
 	}
-	c := &Compiler{doc: doc, opts: opts, idx: idx, nodes: map[string]*node{},
+	c := &Compiler{doc: doc, opts: opts, idx: idx, tape: idx.Tape(), nodes: map[string]*node{},
 		tainted: map[*node][]error{}, color: map[*node]uint8{}, strs: map[string]string{}}
 	if kw := opts.Dialect.idKeyword(); kw != "" && strings.Contains(doc, `"`+kw+`"`) {
 		c.idKw = kw

@@ -91,7 +91,7 @@ func (s *schemaCtx) list(name string) []*node {
 func (s *schemaCtx) array(name string, v gjson.Result) []*node {
 	out := []*node{}
 	i := 0
-	v.ForEach(func(_, it gjson.Result) bool {
+	s.c.tape.Elements(v, func(it gjson.Result) bool {
 		out = append(out, s.c.compile(s.loc+"/"+escapeToken(name)+"/"+itoa(i), it, s.inID))
 		i++
 		return true
@@ -129,8 +129,8 @@ func (c *Compiler) compile(loc string, v gjson.Result, inID bool) *node {
 	}
 	b := c.build(n)
 	s := &schemaCtx{c: c, n: b, loc: loc, start: len(c.kwBuf), inID: inID, draft4: draft4}
-	v.ForEach(func(k, val gjson.Result) bool {
-		c.kwBuf = append(c.kwBuf, kwPair{name: k.String(), v: val})
+	c.tape.Members(v, func(k string, val gjson.Result) bool {
+		c.kwBuf = append(c.kwBuf, kwPair{name: k, v: val})
 		return true
 	})
 	s.end = len(c.kwBuf)
@@ -264,14 +264,14 @@ func compileEnumConst(s *schemaCtx) {
 		default:
 			allStr := true
 			n.enum = []string{}
-			e.ForEach(func(_, x gjson.Result) bool {
+			c.tape.Elements(e, func(x gjson.Result) bool {
 				n.enum = append(n.enum, c.keep(x.Raw))
 				allStr = allStr && x.Type == gjson.String
 				return true
 			})
 			if allStr {
 				n.enumStr = map[string]struct{}{}
-				e.ForEach(func(_, x gjson.Result) bool {
+				c.tape.Elements(e, func(x gjson.Result) bool {
 					n.enumStr[c.keep(x.Str)] = struct{}{}
 					return true
 				})

@@ -47,8 +47,8 @@ func (o *objectCtx) members(name string, f func(k string, v gjson.Result)) bool 
 		o.errorf(name, "want an object, got %s", show(d))
 		return false
 	}
-	d.ForEach(func(k, v gjson.Result) bool {
-		f(k.String(), v)
+	o.c.tape.Members(d, func(k string, v gjson.Result) bool {
+		f(k, v)
 		return true
 	})
 	return true

@@ -184,14 +184,25 @@ func Parse(data []byte, errs *Errors) (Node, error) {
 	if err := fastjson.ValidateBytes(data); err != nil {
 		return Node{}, fmt.Errorf("configuration is not valid JSON: %w", err)
 	}
-	return FromValue("", gjson.Parse(unsafe.String(unsafe.SliceData(data), len(data))), errs), nil
+	return FromText("", unsafe.String(unsafe.SliceData(data), len(data)), errs), nil
 }
 
-// FromValue wraps a value of an already checked document (for
-// sub-documents such as an inline OpenAPI document).
-func FromValue(path string, v gjson.Result, errs *Errors) Node {
-	return Node{Path: path, V: v, Errs: errs, look: &jsonptr.Lookup{}}
+// tapeFrom is the size from which a document gets a jsonptr.Tape.
+const tapeFrom = 64 << 10
+
+// FromText is the root of doc, a document already checked to be valid
+// JSON, read at the configuration path path. The Node aliases doc.
+func FromText(path, doc string, errs *Errors) Node {
+	var t *jsonptr.Tape
+	if len(doc) >= tapeFrom {
+		t = jsonptr.NewTape(doc)
+	}
+	return Node{Path: path, V: gjson.Parse(doc), Errs: errs, look: jsonptr.NewLookup(t)}
 }
+
+// Tape is the structural index of the node's document (nil for a small
+// one).
+func (n Node) Tape() *jsonptr.Tape { return n.look.Tape() }
 
 // At is the value v of the same document at the configuration path path.
 func (n Node) At(path string, v gjson.Result) Node {
@@ -258,7 +269,7 @@ func (n Node) Object(allowed ...string) bool {
 		return false
 	}
 	var seen map[string]bool
-	jsonptr.EachKey(n.V, func(key string) bool {
+	n.Tape().EachKey(n.V, func(key string) bool {
 		if seen == nil {
 			seen = map[string]bool{}
 		}
@@ -282,8 +293,8 @@ func (n Node) Keys() []string {
 		return nil
 	}
 	var keys []string
-	n.V.ForEach(func(k, _ gjson.Result) bool {
-		keys = append(keys, strings.Clone(k.Str))
+	n.Tape().EachKey(n.V, func(k string) bool {
+		keys = append(keys, strings.Clone(k))
 		return true
 	})
 	return keys
@@ -297,8 +308,8 @@ func (n Node) Members(fn func(key string, v Node)) bool {
 		n.Errorf("want an object, got %s", n.Kind())
 		return false
 	}
-	n.V.ForEach(func(k, v gjson.Result) bool {
-		fn(k.Str, n.At(n.child(k.Str), v))
+	n.Tape().Members(n.V, func(k string, v gjson.Result) bool {
+		fn(k, n.At(n.child(k), v))
 		return true
 	})
 	return true
@@ -333,7 +344,7 @@ func (n Node) Array() ([]Node, bool) {
 		return nil, false
 	}
 	var out []Node
-	n.V.ForEach(func(_, v gjson.Result) bool {
+	n.Tape().Elements(n.V, func(v gjson.Result) bool {
 		out = append(out, n.At(n.Path+"["+strconv.Itoa(len(out))+"]", v))
 		return true
 	})

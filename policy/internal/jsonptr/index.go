@@ -31,17 +31,19 @@ type located struct {
 // concurrent use.
 type Index struct {
 	root    gjson.Result
+	tape    *Tape
 	ptrs    map[string]located
 	members map[string]map[string]span // canonical pointer -> members
 }
 
-// New indexes the document whose root value is root.
-func New(root gjson.Result) *Index {
-	return &Index{root: root, ptrs: map[string]located{}, members: map[string]map[string]span{}}
+// New indexes the document whose root value is root; t, when not nil, is
+// the document's Tape.
+func New(root gjson.Result, t *Tape) *Index {
+	return &Index{root: root, tape: t, ptrs: map[string]located{}, members: map[string]map[string]span{}}
 }
 
-// Root is the document's root value.
-func (x *Index) Root() gjson.Result { return x.root }
+// Tape is the document's Tape (nil when it has none).
+func (x *Index) Tape() *Tape { return x.tape }
 
 // Seed records that v is the value at the canonical pointer ptr, found by
 // a walk of the same text, so that resolving ptr later costs a map lookup.
@@ -78,7 +80,7 @@ func (x *Index) Resolve(ptr string) (gjson.Result, string, bool) {
 // or the element at index tok of an array.
 func (x *Index) Child(v gjson.Result, canon, tok string) (gjson.Result, bool) {
 	if !v.IsObject() || len(v.Raw) < bigObject {
-		return Child(v, tok)
+		return x.tape.Child(v, tok)
 	}
 	m, ok := x.members[canon]
 	if !ok || m == nil {
@@ -87,10 +89,10 @@ func (x *Index) Child(v gjson.Result, canon, tok string) (gjson.Result, bool) {
 			// on the way to its schema): only the second lookup into
 			// the same object pays for its map.
 			x.members[canon] = nil
-			return Child(v, tok)
+			return x.tape.Child(v, tok)
 		}
 		m = map[string]span{}
-		eachMember(v.Raw, func(key string, escaped bool, val span) bool {
+		eachMember(x.tape, v.Raw, func(key string, escaped bool, val span) bool {
 			key = keyText(key, escaped)
 			if _, dup := m[key]; !dup {
 				m[key] = val // the first of duplicated keys, like Child
@@ -108,12 +110,15 @@ func (x *Index) Child(v gjson.Result, canon, tok string) (gjson.Result, bool) {
 
 // Child returns the member named tok of an object (the first, when the key
 // is duplicated), or the element at index tok of an array, by scanning it.
-func Child(v gjson.Result, tok string) (gjson.Result, bool) {
+func Child(v gjson.Result, tok string) (gjson.Result, bool) { return (*Tape)(nil).Child(v, tok) }
+
+// Child is the package's Child, skipping long values through the tape.
+func (t *Tape) Child(v gjson.Result, tok string) (gjson.Result, bool) {
 	var at span
 	found := false
 	switch {
 	case v.IsObject():
-		eachMember(v.Raw, func(key string, escaped bool, val span) bool {
+		eachMember(t, v.Raw, func(key string, escaped bool, val span) bool {
 			if keyText(key, escaped) == tok {
 				at, found = val, true
 				return false
@@ -126,7 +131,7 @@ func Child(v gjson.Result, tok string) (gjson.Result, bool) {
 			return gjson.Result{}, false
 		}
 		i := 0
-		eachElement(v.Raw, func(val span) bool {
+		eachElement(t, v.Raw, func(val span) bool {
 			if i == idx {
 				at, found = val, true
 				return false
@@ -172,9 +177,9 @@ func Len(v gjson.Result) int {
 	n := 0
 	switch {
 	case v.IsObject():
-		eachMember(v.Raw, func(string, bool, span) bool { n++; return true })
+		eachMember(nil, v.Raw, func(string, bool, span) bool { n++; return true })
 	case v.IsArray():
-		eachElement(v.Raw, func(span) bool { n++; return true })
+		eachElement(nil, v.Raw, func(span) bool { n++; return true })
 	}
 	return n
 }

@@ -18,6 +18,18 @@ const smallObject = 512
 type Lookup struct {
 	slots [16]lookupSlot
 	next  int
+	tape  *Tape
+}
+
+// NewLookup is a Lookup over a document with the Tape t (nil for none).
+func NewLookup(t *Tape) *Lookup { return &Lookup{tape: t} }
+
+// Tape is the document's Tape (nil when it has none, or for a nil Lookup).
+func (l *Lookup) Tape() *Tape {
+	if l == nil {
+		return nil
+	}
+	return l.tape
 }
 
 type lookupSlot struct {
@@ -34,7 +46,7 @@ type memberAt struct {
 // duplicated).
 func (l *Lookup) Child(v gjson.Result, key string) (gjson.Result, bool) {
 	if l == nil || !v.IsObject() || len(v.Raw) < smallObject {
-		return Child(v, key)
+		return l.Tape().Child(v, key)
 	}
 	slot := l.slotFor(v.Raw)
 	for _, m := range slot.members {
@@ -56,7 +68,7 @@ func (l *Lookup) slotFor(raw string) *lookupSlot {
 	l.next = (l.next + 1) % len(l.slots)
 	s.raw, s.members = raw, s.members[:0]
 	// In document order: a search finds the first of duplicated keys.
-	eachMember(raw, func(key string, escaped bool, val span) bool {
+	eachMember(l.tape, raw, func(key string, escaped bool, val span) bool {
 		s.members = append(s.members, memberAt{key: keyText(key, escaped), val: val})
 		return true
 	})

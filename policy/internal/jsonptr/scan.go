@@ -19,7 +19,7 @@ type span struct{ start, end int32 }
 // eachMember calls fn for each member of the object text raw (starting
 // at '{'): the key's text between its quotes (escapes kept), whether it
 // has escapes, and the value's bounds. fn returns false to stop.
-func eachMember(raw string, fn func(key string, escaped bool, val span) bool) {
+func eachMember(t *Tape, raw string, fn func(key string, escaped bool, val span) bool) {
 	i := kernel.SkipWS(raw, 1)
 	for i < len(raw) && raw[i] == '"' {
 		end, escaped, ok := kernel.ScanString(raw, i)
@@ -32,7 +32,7 @@ func eachMember(raw string, fn func(key string, escaped bool, val span) bool) {
 			return
 		}
 		start := kernel.SkipWS(raw, i+1)
-		stop := skipValue(raw, start)
+		stop := t.skip(raw, start)
 		if stop <= start || !fn(key, escaped, span{int32(start), int32(stop)}) {
 			return
 		}
@@ -45,10 +45,10 @@ func eachMember(raw string, fn func(key string, escaped bool, val span) bool) {
 
 // eachElement calls fn with the bounds of each element of the array text
 // raw (starting at '['). fn returns false to stop.
-func eachElement(raw string, fn func(val span) bool) {
+func eachElement(t *Tape, raw string, fn func(val span) bool) {
 	i := kernel.SkipWS(raw, 1)
 	for i < len(raw) && raw[i] != ']' {
-		stop := skipValue(raw, i)
+		stop := t.skip(raw, i)
 		if stop <= i || !fn(span{int32(i), int32(stop)}) {
 			return
 		}
@@ -142,9 +142,9 @@ func valueAt(v gjson.Result, s span) gjson.Result {
 // EachKey calls fn with each key of an object in document order (a view
 // of the text when it has no escapes: clone it to keep it), without
 // building the values. fn returns false to stop.
-func EachKey(v gjson.Result, fn func(key string) bool) {
+func (t *Tape) EachKey(v gjson.Result, fn func(key string) bool) {
 	if !v.IsObject() {
 		return
 	}
-	eachMember(v.Raw, func(key string, escaped bool, _ span) bool { return fn(keyText(key, escaped)) })
+	eachMember(t, v.Raw, func(key string, escaped bool, _ span) bool { return fn(keyText(key, escaped)) })
 }
