@@ -37,18 +37,21 @@ func (p *parser) compileSchemas() {
 				op.Body.Content[j].Schema = c.schemaFor(op.Body.Content[j].SchemaPointer)
 			}
 		}
-		if p.opts.EnforcedSchemasOnly {
-			continue
-		}
-		for _, r := range op.Responses {
+	}
+	if p.opts.EnforcedSchemasOnly {
+		return
+	}
+	// What follows enforces nothing: its nodes share no allocation with
+	// the enforced ones, so a policy does not keep them.
+	comp.NewSlabs()
+	for i := range p.doc.Operations {
+		for _, r := range p.doc.Operations[i].Responses {
 			for j := range r.Content {
 				r.Content[j].Schema = c.schemaFor(r.Content[j].SchemaPointer)
 			}
 		}
 	}
-	if p.opts.EnforcedSchemasOnly {
-		return
-	}
+	comp.NewSlabs() // nothing keeps the unused components
 	for _, ptr := range p.schemas {
 		c.schemaFor(ptr)
 	}

@@ -62,10 +62,11 @@ type Compiler struct {
 
 	all     []error           // every error so far (bounded)
 	tainted map[*node][]error // nodes of a call that failed, with its errors
-	color   map[*node]uint8   // cycle check: 1 on the stack, 2 done
+	kidBuf  []*node           // cycle check scratch: the subschemas of the nodes on its path
 	strs    map[string]string // interned strings kept by compiled nodes
 	kwBuf   []kwPair          // keyword scratch, a stack shared by nested compiles
 	builds  []*nodeBuild      // the nodes being compiled, a stack (reused)
+	slabs   slabs             // what the nodes are made of
 	arrBuf  []gjson.Result    // array scratch for schema lists
 }
 
@@ -101,7 +102,7 @@ func NewCompiler(root []byte, opts Options) (*Compiler, error) {
 		idx = jsonptr.New(gjson.Parse(doc), nil)
 	}
 	c := &Compiler{doc: doc, opts: opts, idx: idx, tape: idx.Tape(), nodes: map[string]*node{},
-		tainted: map[*node][]error{}, color: map[*node]uint8{}, strs: map[string]string{}}
+		tainted: map[*node][]error{}, strs: map[string]string{}}
 	if kw := opts.Dialect.idKeyword(); kw != "" && strings.Contains(doc, `"`+kw+`"`) {
 		c.idKw = kw
 	}
@@ -153,6 +154,12 @@ func (c *Compiler) CompileValue(loc string, val gjson.Result) (*Schema, error) {
 	}
 	return &Schema{root: root, maxDepth: c.opts.MaxDepth, nodes: len(c.fresh)}, nil
 }
+
+// NewSlabs makes the nodes compiled from now on share no allocation with
+// the earlier ones (nodes are allocated many to a block): a caller that
+// compiles schemas it will not keep (only to report their errors) lets
+// them be collected apart from those it keeps.
+func (c *Compiler) NewSlabs() { c.slabs = slabs{} }
 
 // NumNodes is the number of compiled schema objects so far.
 func (c *Compiler) NumNodes() int { return len(c.nodes) }
@@ -297,29 +304,36 @@ func (c *Compiler) checkCycles(nodes []*node) {
 		done    = 2
 	)
 	type frame struct {
-		n    *node
-		kids []*node
-		next int
+		n          *node
+		kids, next int // kids: where n's subschemas start in c.kidBuf
 	}
 	var path []frame
+	push := func(n *node) {
+		n.color = onStack
+		path = append(path, frame{n: n, kids: len(c.kidBuf), next: len(c.kidBuf)})
+		c.kidBuf = appendInPlace(c.kidBuf, n)
+	}
 	for _, start := range nodes {
-		if c.color[start] != 0 {
+		if start.color != 0 {
 			continue
 		}
-		c.color[start] = onStack
-		path = append(path[:0], frame{n: start, kids: inPlace(start)})
+		path, c.kidBuf = path[:0], c.kidBuf[:0]
+		push(start)
 		for len(path) > 0 {
 			top := &path[len(path)-1]
-			if top.next == len(top.kids) {
-				c.color[top.n] = done
+			// The subschemas of top end where c.kidBuf does: those of
+			// the nodes above it went when they were popped.
+			if top.next == len(c.kidBuf) {
+				top.n.color = done
+				c.kidBuf = c.kidBuf[:top.kids]
 				path = path[:len(path)-1]
 				continue
 			}
-			m := top.kids[top.next]
+			m := c.kidBuf[top.next]
 			top.next++
 			switch {
-			case m == nil || c.color[m] == done:
-			case c.color[m] == onStack:
+			case m == nil || m.color == done:
+			case m.color == onStack:
 				i := slices.IndexFunc(path, func(f frame) bool { return f.n == m })
 				var locs []string
 				for _, f := range path[i:] {
@@ -328,20 +342,19 @@ func (c *Compiler) checkCycles(nodes []*node) {
 				locs = append(locs, displayLoc(m.loc))
 				c.errorf(m.loc, "schema refers to itself without descending into the instance: %s", strings.Join(locs, " -> "))
 				for _, f := range path {
-					delete(c.color, f.n)
+					f.n.color = 0
 				}
 				return
 			default:
-				c.color[m] = onStack
-				path = append(path, frame{n: m, kids: inPlace(m)})
+				push(m)
 			}
 		}
 	}
 }
 
-// inPlace lists the subschemas applied to the same instance location.
-func inPlace(n *node) []*node {
-	out := make([]*node, 0, 5+len(n.allOf)+len(n.anyOf)+len(n.oneOf)+len(n.depSchemas))
+// appendInPlace appends the subschemas applied to the same instance
+// location as n.
+func appendInPlace(out []*node, n *node) []*node {
 	out = append(out, n.ref, n.not, n.ifN, n.thenN, n.elseN)
 	out = append(out, n.allOf...)
 	out = append(out, n.anyOf...)
@@ -354,7 +367,7 @@ func inPlace(n *node) []*node {
 
 // appendChildren appends every subschema of n (in place or not).
 func appendChildren(out []*node, n *node) []*node {
-	out = append(out, inPlace(n)...)
+	out = appendInPlace(out, n)
 	out = append(out, n.prefix...)
 	out = append(out, n.items, n.contains, n.additional, n.propNames)
 	for _, p := range n.props {

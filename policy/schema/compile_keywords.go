@@ -106,7 +106,7 @@ func (c *Compiler) compile(loc string, v gjson.Result, inID bool) *node {
 	if n, ok := c.nodes[loc]; ok {
 		return n
 	}
-	n := newNode(loc)
+	n := c.slabs.newNode(loc)
 	c.nodes[loc] = n
 	c.fresh = append(c.fresh, n)
 	if len(c.nodes) > maxNodes {
@@ -135,7 +135,7 @@ func (c *Compiler) compile(loc string, v gjson.Result, inID bool) *node {
 	})
 	s.end = len(c.kwBuf)
 	defer func() {
-		b.pack()
+		b.pack(&c.slabs)
 		c.kwBuf = c.kwBuf[:s.start]
 		c.builds = c.builds[:len(c.builds)-1]
 	}()
@@ -443,7 +443,7 @@ func (c *Compiler) boolOrSchema(loc string, v gjson.Result, inID bool) *node {
 		if v.Bool() {
 			return nil
 		}
-		n := newNode(loc)
+		n := c.slabs.newNode(loc)
 		n.always = -1
 		return n
 	}

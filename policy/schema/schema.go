@@ -212,6 +212,7 @@ type node struct {
 	pattern              *regexp.Regexp
 
 	readOnly, writeOnly bool
+	color               uint8 // cycle check: 1 on the stack, 2 checked
 
 	// The keywords of one kind each, read through these pointers; a node
 	// without any of a kind shares its kind's read-only zero (most nodes
@@ -266,9 +267,42 @@ var (
 	zeroLogic = logicKw{}
 )
 
+// maxSlab is how many nodes (or keyword kinds) one allocation holds at
+// most: a large document compiles to some 10^5 nodes, and one allocation
+// each was a large part of a start-up through wazero. Blocks start small
+// and double, so a small document allocates little.
+const maxSlab = 128
+
+// slab hands out pointers to zeroed values of T, many per allocation.
+type slab[T any] struct {
+	free []T
+	size int
+}
+
+func (s *slab[T]) take() *T {
+	if len(s.free) == 0 {
+		s.size = min(maxSlab, max(4, 2*s.size))
+		s.free = make([]T, s.size)
+	}
+	p := &s.free[0]
+	s.free = s.free[1:]
+	return p
+}
+
+// slabs hold what a Compiler's nodes are made of.
+type slabs struct {
+	nodes slab[node]
+	num   slab[numKw]
+	arr   slab[arrKw]
+	obj   slab[objKw]
+	logic slab[logicKw]
+}
+
 // newNode is a node with no keyword.
-func newNode(loc string) *node {
-	return &node{loc: loc, minLength: -1, maxLength: -1, numKw: &zeroNum, arrKw: &zeroArr, objKw: &zeroObj, logicKw: &zeroLogic}
+func (s *slabs) newNode(loc string) *node {
+	n := s.nodes.take()
+	*n = node{loc: loc, minLength: -1, maxLength: -1, numKw: &zeroNum, arrKw: &zeroArr, objKw: &zeroObj, logicKw: &zeroLogic}
+	return n
 }
 
 // nodeBuild is a node being compiled: base fields go to the node, the
@@ -287,22 +321,25 @@ func (b *nodeBuild) reset(n *node) {
 }
 
 // pack gives the node its own copy of each kind that has a keyword.
-func (b *nodeBuild) pack() {
+func (b *nodeBuild) pack(s *slabs) {
 	n := b.node
 	if b.numKw != zeroNum {
-		k := b.numKw
-		n.numKw = &k
+		n.numKw = s.num.take()
+		*n.numKw = b.numKw
 	}
-	if a := b.arrKw; a.prefix != nil || a.items != nil || a.contains != nil || a.unique ||
+	if a := &b.arrKw; a.prefix != nil || a.items != nil || a.contains != nil || a.unique ||
 		a.minContains != -1 || a.maxContains != -1 || a.minItems != -1 || a.maxItems != -1 {
-		n.arrKw = &a
+		n.arrKw = s.arr.take()
+		*n.arrKw = *a
 	}
-	if o := b.objKw; o.props != nil || o.nbits != 0 || o.required != nil || o.patProps != nil || o.additional != nil ||
+	if o := &b.objKw; o.props != nil || o.nbits != 0 || o.required != nil || o.patProps != nil || o.additional != nil ||
 		o.propNames != nil || o.depReq != nil || o.depSchemas != nil || o.minProps != -1 || o.maxProps != -1 {
-		n.objKw = &o
+		n.objKw = s.obj.take()
+		*n.objKw = *o
 	}
-	if l := b.logicKw; l.allOf != nil || l.anyOf != nil || l.oneOf != nil || l.not != nil || l.ifN != nil || l.thenN != nil || l.elseN != nil {
-		n.logicKw = &l
+	if l := &b.logicKw; l.allOf != nil || l.anyOf != nil || l.oneOf != nil || l.not != nil || l.ifN != nil || l.thenN != nil || l.elseN != nil {
+		n.logicKw = s.logic.take()
+		*n.logicKw = *l
 	}
 }
 
