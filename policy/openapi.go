@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
-	"github.com/apiwarden/apiwarden/policy/internal/jsonptr"
 	"github.com/apiwarden/apiwarden/policy/openapi"
 	"github.com/apiwarden/apiwarden/policy/redact"
 	"github.com/tidwall/gjson"
@@ -64,7 +63,7 @@ func (p *Policy) addOpenAPI(n cfg.Node, root cfg.Node, unknownQuery Action, chec
 					if fields == nil {
 						fields = &fieldSetBuilder{schemaDoc: schemaDoc{idx: doc.Index}, memo: map[string]*redact.FieldSet{}}
 					}
-					ep.ResponseFields = fields.build(mt.SchemaPointer, 0)
+					ep.ResponseFields = fields.build(mt.SchemaPointer, fields.at(mt.SchemaPointer), 0)
 				}
 				break
 			}
@@ -153,7 +152,8 @@ func (p *Policy) overlayEndpoint(n cfg.Node) {
 // read as "nothing else". Local $refs are followed; recursive schemas share
 // nodes.
 func fieldSetOf(root []byte, pointer string) *redact.FieldSet {
-	return newFieldSetBuilder(root).build(pointer, 0)
+	b := newFieldSetBuilder(root)
+	return b.build(pointer, b.at(pointer), 0)
 }
 
 // fieldSetBuilder builds field sets over one parse of the document, shared
@@ -170,28 +170,30 @@ func newFieldSetBuilder(root []byte) *fieldSetBuilder {
 
 const maxFieldSetDepth = 32
 
-func (b *fieldSetBuilder) build(pointer string, depth int) *redact.FieldSet {
+// build builds the field set of the schema s found at pointer. Members are
+// read from the values in hand; only $refs are resolved.
+func (b *fieldSetBuilder) build(pointer string, s gjson.Result, depth int) *redact.FieldSet {
 	if depth > maxFieldSetDepth {
 		return nil
 	}
-	s, pointer := b.resolve(pointer)
+	s, pointer = b.follow(pointer, s)
 	if fs, ok := b.memo[pointer]; ok {
 		return fs
 	}
 	if !s.IsObject() {
 		return nil
 	}
-	kind := primaryType(s)
-	props := jsonptr.Member(s, "properties")
-	items := jsonptr.Member(s, "items")
-	composite := jsonptr.Member(s, "allOf").Exists() || jsonptr.Member(s, "anyOf").Exists() || jsonptr.Member(s, "oneOf").Exists()
+	kw := b.keywords(s)
+	kind := primaryTypeOf(kw.typ)
+	props, items := kw.properties, kw.items
+	composite := kw.combined[0].Exists() || kw.combined[1].Exists() || kw.combined[2].Exists()
 	isObj := func(v gjson.Result) bool { return v.IsObject() }
 	switch {
 	case kind == "array" || (kind == "" && isObj(items)):
 		fs := &redact.FieldSet{}
 		b.memo[pointer] = fs
 		if isObj(items) {
-			fs.Items = b.build(pointer+"/items", depth+1)
+			fs.Items = b.build(pointer+"/items", items, depth+1)
 		}
 		if fs.Items == nil {
 			return nil
@@ -204,27 +206,32 @@ func (b *fieldSetBuilder) build(pointer string, depth int) *redact.FieldSet {
 	fs := &redact.FieldSet{Properties: map[string]*redact.FieldSet{}}
 	b.memo[pointer] = fs
 	if isObj(props) {
-		props.ForEach(func(k, _ gjson.Result) bool {
-			name := strings.Clone(k.Str)
-			fs.Properties[name] = b.build(pointer+"/properties/"+escapePointer(name), depth+1)
+		b.tape().Members(props, func(k string, v gjson.Result) bool {
+			if _, dup := fs.Properties[k]; dup {
+				return true // the first of a duplicated name
+			}
+			name := strings.Clone(k)
+			fs.Properties[name] = b.build(pointer+"/properties/"+escapePointer(name), v, depth+1)
 			return true
 		})
 	}
-	switch ap := jsonptr.Member(s, "additionalProperties"); {
+	switch ap := kw.additional; {
 	case ap.Type == gjson.True || ap.IsObject():
 		fs.Additional = true
 	case !ap.Exists() && !isObj(props) && !composite:
 		fs.Additional = true // a free-form object
 	}
-	for _, kw := range []string{"allOf", "anyOf", "oneOf"} {
-		v := jsonptr.Member(s, kw)
+	for k, name := range []string{"allOf", "anyOf", "oneOf"} {
+		v := kw.combined[k]
 		if !v.IsArray() {
 			continue
 		}
-		for i := range jsonptr.Len(v) {
-			sub := b.build(pointer+"/"+kw+"/"+strconv.Itoa(i), depth+1)
+		i := -1
+		b.tape().Elements(v, func(elem gjson.Result) bool {
+			i++
+			sub := b.build(pointer+"/"+name+"/"+strconv.Itoa(i), elem, depth+1)
 			if sub == nil {
-				continue
+				return true
 			}
 			fs.Additional = fs.Additional || sub.Additional
 			for name, child := range sub.Properties {
@@ -232,9 +239,48 @@ func (b *fieldSetBuilder) build(pointer string, depth int) *redact.FieldSet {
 					fs.Properties[name] = child
 				}
 			}
-		}
+			return true
+		})
 	}
 	return fs
+}
+
+// fieldKeywords are the members of a schema a field set is built from.
+type fieldKeywords struct {
+	typ, properties, items, additional gjson.Result
+	combined                           [3]gjson.Result // allOf, anyOf, oneOf
+}
+
+// keywords reads them in one pass over the schema's members (the first
+// of a duplicated key, as everywhere).
+func (b *fieldSetBuilder) keywords(s gjson.Result) fieldKeywords {
+	var kw fieldKeywords
+	b.tape().Members(s, func(k string, v gjson.Result) bool {
+		var at *gjson.Result
+		switch k {
+		case "type":
+			at = &kw.typ
+		case "properties":
+			at = &kw.properties
+		case "items":
+			at = &kw.items
+		case "additionalProperties":
+			at = &kw.additional
+		case "allOf":
+			at = &kw.combined[0]
+		case "anyOf":
+			at = &kw.combined[1]
+		case "oneOf":
+			at = &kw.combined[2]
+		default:
+			return true
+		}
+		if !at.Exists() {
+			*at = v
+		}
+		return true
+	})
+	return kw
 }
 
 func escapePointer(s string) string { return kernel.EscapeToken(s) }

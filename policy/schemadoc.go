@@ -42,9 +42,13 @@ func (d schemaDoc) at(pointer string) gjson.Result {
 // resolve returns the schema at pointer after following up to 32 local
 // $refs, and the pointer it was finally found at.
 func (d schemaDoc) resolve(pointer string) (gjson.Result, string) {
-	s := d.at(pointer)
+	return d.follow(pointer, d.at(pointer))
+}
+
+// follow is resolve for a caller that holds the value at pointer.
+func (d schemaDoc) follow(pointer string, s gjson.Result) (gjson.Result, string) {
 	for i := 0; i < 32 && s.Exists(); i++ {
-		ref := jsonptr.Member(s, "$ref")
+		ref, _ := d.tape().Child(s, "$ref")
 		if ref.Type != gjson.String || !strings.HasPrefix(ref.Str, "#") {
 			break
 		}
@@ -68,9 +72,19 @@ func SchemaKinds(root []byte, at string) (kind, itemKind string) {
 	return kind, itemKind
 }
 
+// tape is the document's structural index (nil for none).
+func (d schemaDoc) tape() *jsonptr.Tape {
+	if d.idx == nil {
+		return nil
+	}
+	return d.idx.Tape()
+}
+
 // primaryType is the first non-null name of a schema's "type".
-func primaryType(s gjson.Result) string {
-	t := jsonptr.Member(s, "type")
+func primaryType(s gjson.Result) string { return primaryTypeOf(jsonptr.Member(s, "type")) }
+
+// primaryTypeOf is the first non-null name of a "type" value.
+func primaryTypeOf(t gjson.Result) string {
 	switch {
 	case t.Type == gjson.String:
 		return strings.Clone(t.Str)
