@@ -127,6 +127,15 @@ func (c *Compiler) compile(loc string, v gjson.Result, inID bool) *node {
 		c.errorf(loc, "want a schema object, got %s", kindName(v))
 		return n
 	}
+	if draft4 && c.idKw == "" {
+		// The siblings of a $ref are ignored, so nothing else is read: in
+		// a large document most nodes are such references.
+		if r, ok := c.tape.Child(v, "$ref"); ok {
+			c.addRef(n, loc, r, inID)
+			n.refOnly = true
+			return n
+		}
+	}
 	b := c.build(n)
 	s := &schemaCtx{c: c, n: b, loc: loc, start: len(c.kwBuf), inID: inID, draft4: draft4}
 	c.tape.Members(v, func(k string, val gjson.Result) bool {
@@ -164,6 +173,18 @@ func (c *Compiler) compile(loc string, v gjson.Result, inID bool) *node {
 	return n
 }
 
+// addRef queues the $ref r of the schema at loc for linking.
+func (c *Compiler) addRef(from *node, loc string, r gjson.Result, inID bool) {
+	switch {
+	case r.Type != gjson.String:
+		c.errorf(loc+"/$ref", "want a string, got %s", kindName(r))
+	case inID:
+		c.errorf(loc+"/$ref", "$ref inside a schema with an embedded %s is not supported (base URI changes)", c.opts.Dialect.idKeyword())
+	default:
+		c.refs = append(c.refs, pendingRef{from: from, ref: c.keep(r.Str), loc: loc + "/$ref"})
+	}
+}
+
 // compileRef queues a $ref for linking. It reports true when the schema
 // is nothing but the reference (draft 4 and OpenAPI 3.0 ignore siblings).
 func compileRef(s *schemaCtx) bool {
@@ -171,14 +192,7 @@ func compileRef(s *schemaCtx) bool {
 	if !ok {
 		return false
 	}
-	switch {
-	case r.Type != gjson.String:
-		s.errorf("$ref", "want a string, got %s", kindName(r))
-	case s.inID:
-		s.errorf("$ref", "$ref inside a schema with an embedded %s is not supported (base URI changes)", s.c.opts.Dialect.idKeyword())
-	default:
-		s.c.refs = append(s.c.refs, pendingRef{from: s.n.node, ref: s.c.keep(r.Str), loc: s.loc + "/$ref"})
-	}
+	s.c.addRef(s.n.node, s.loc, r, s.inID)
 	if s.draft4 {
 		s.n.refOnly = true
 		return true
