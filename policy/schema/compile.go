@@ -51,9 +51,10 @@ type Compiler struct {
 	doc   string
 	opts  Options
 	idx   *jsonptr.Index
-	tape  *jsonptr.Tape // the index's (nil: members are scanned)
-	idKw  string        // the dialect's id keyword, "" when the document has none
-	nodes map[string]*node
+	tape  *jsonptr.Tape    // the index's (nil: members are scanned)
+	idKw  string           // the dialect's id keyword, "" when the document has none
+	nodes map[string]*node // the targets compiled, by location
+	count int              // nodes compiled
 
 	// per Compile call
 	refs  []pendingRef
@@ -71,9 +72,8 @@ type Compiler struct {
 }
 
 type pendingRef struct {
-	from *node
+	from *node // the schema with the $ref (its keyword is at from.loc + "/$ref")
 	ref  string
-	loc  string // location of the $ref keyword
 }
 
 // NewCompiler prepares a Compiler over the JSON document root (which it
@@ -130,9 +130,17 @@ func (c *Compiler) Compile(at string) (*Schema, error) {
 // found by walking the same text), which saves resolving loc again.
 func (c *Compiler) CompileValue(loc string, val gjson.Result) (*Schema, error) {
 	c.refs, c.errs, c.fresh = c.refs[:0], nil, c.fresh[:0]
-	root := c.compile(loc, val, c.underID(loc))
+	root := c.compileTarget(loc, val, c.underID(loc))
+	// A queue: linking compiles what it reaches, which queues more. The
+	// linked part is dropped as it grows, so the queue holds what is
+	// pending, not every $ref of the document (42,000 in the $ref-dense
+	// one).
 	for i := 0; i < len(c.refs); i++ {
 		c.link(c.refs[i])
+		if i >= 1024 && 2*i >= len(c.refs) {
+			c.refs = c.refs[:copy(c.refs, c.refs[i+1:])]
+			i = -1
+		}
 	}
 	if len(c.errs) == 0 {
 		c.checkCycles(c.fresh)
@@ -162,7 +170,7 @@ func (c *Compiler) CompileValue(loc string, val gjson.Result) (*Schema, error) {
 func (c *Compiler) NewSlabs() { c.slabs = slabs{} }
 
 // NumNodes is the number of compiled schema objects so far.
-func (c *Compiler) NumNodes() int { return len(c.nodes) }
+func (c *Compiler) NumNodes() int { return c.count }
 
 // reachedErrors collects the errors of earlier calls at nodes reachable
 // from n.
@@ -270,27 +278,27 @@ func show(v gjson.Result) string {
 func (c *Compiler) link(r pendingRef) {
 	ref := r.ref
 	if !strings.HasPrefix(ref, "#") {
-		c.errorf(r.loc, "external reference %q is not supported (only \"#/...\" within the document)", ref)
+		c.errorf(r.from.loc+"/$ref", "external reference %q is not supported (only \"#/...\" within the document)", ref)
 		return
 	}
 	frag := ref[1:]
 	if strings.IndexByte(frag, '%') >= 0 {
 		var err error
 		if frag, err = url.PathUnescape(frag); err != nil {
-			c.errorf(r.loc, "bad percent-encoding in %q", ref)
+			c.errorf(r.from.loc+"/$ref", "bad percent-encoding in %q", ref)
 			return
 		}
 	}
 	if frag != "" && frag[0] != '/' {
-		c.errorf(r.loc, "anchor reference %q is not supported (use a JSON pointer \"#/...\")", ref)
+		c.errorf(r.from.loc+"/$ref", "anchor reference %q is not supported (use a JSON pointer \"#/...\")", ref)
 		return
 	}
 	val, loc, ok := c.idx.Resolve(frag)
 	if !ok {
-		c.errorf(r.loc, "reference %q points to nothing in the document", ref)
+		c.errorf(r.from.loc+"/$ref", "reference %q points to nothing in the document", ref)
 		return
 	}
-	r.from.ref = c.compile(loc, val, c.underID(loc))
+	r.from.ref = c.compileTarget(loc, val, c.underID(loc))
 }
 
 // checkCycles refuses reference cycles that never move into the instance

@@ -99,18 +99,34 @@ func (s *schemaCtx) array(name string, v gjson.Result) []*node {
 	return out
 }
 
-// compile compiles the schema value at loc. Nodes are cached by location,
-// so recursive schemas, and locations reached from several schemas,
-// compile once.
-func (c *Compiler) compile(loc string, v gjson.Result, inID bool) *node {
+// compileTarget compiles the schema value at loc, a location schemas are
+// reached at by reference (a $ref's target, or a Compile call's). Such
+// nodes are cached by location, so recursive schemas, and locations
+// reached from several schemas, compile once.
+func (c *Compiler) compileTarget(loc string, v gjson.Result, inID bool) *node {
 	if n, ok := c.nodes[loc]; ok {
 		return n
 	}
+	return c.compileNode(loc, v, inID, true)
+}
+
+// compile compiles a subschema, reached only through its parent, which
+// compiles once: it needs no entry in the cache (in a large document
+// nearly every node is one, and the cache was a large part of its
+// start-up). A $ref into a subschema compiles it again there, once, as a
+// target: the same value, so the same checks.
+func (c *Compiler) compile(loc string, v gjson.Result, inID bool) *node {
+	return c.compileNode(loc, v, inID, false)
+}
+
+func (c *Compiler) compileNode(loc string, v gjson.Result, inID, cached bool) *node {
 	n := c.slabs.newNode(loc)
-	c.nodes[loc] = n
+	if cached {
+		c.nodes[loc] = n
+	}
 	c.fresh = append(c.fresh, n)
-	if len(c.nodes) > maxNodes {
-		if len(c.nodes) == maxNodes+1 {
+	if c.count++; c.count > maxNodes {
+		if c.count == maxNodes+1 {
 			c.errorf(loc, "more than %d schemas", maxNodes)
 		}
 		return n
@@ -181,7 +197,7 @@ func (c *Compiler) addRef(from *node, loc string, r gjson.Result, inID bool) {
 	case inID:
 		c.errorf(loc+"/$ref", "$ref inside a schema with an embedded %s is not supported (base URI changes)", c.opts.Dialect.idKeyword())
 	default:
-		c.refs = append(c.refs, pendingRef{from: from, ref: c.keep(r.Str), loc: loc + "/$ref"})
+		c.refs = append(c.refs, pendingRef{from: from, ref: c.keep(r.Str)})
 	}
 }
 
