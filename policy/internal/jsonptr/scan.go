@@ -3,7 +3,6 @@ package jsonptr
 import (
 	"strings"
 
-	"github.com/apiwarden/apiwarden/policy/kernel"
 	"github.com/tidwall/gjson"
 )
 
@@ -19,26 +18,39 @@ type span struct{ start, end int32 }
 // eachMember calls fn for each member of the object text raw (starting
 // at '{'): the key's text between its quotes (escapes kept), whether it
 // has escapes, and the value's bounds. fn returns false to stop.
+//
+// The loops are written out (whitespace is any byte up to ' ', which in
+// valid JSON is only space, tab, CR and LF): under wazero a call costs
+// as much as scanning tens of bytes, and these run for every member of
+// every object a configure reads.
 func eachMember(t *Tape, raw string, fn func(key string, escaped bool, val span) bool) {
-	i := kernel.SkipWS(raw, 1)
+	i := 1
+	for i < len(raw) && raw[i] <= ' ' {
+		i++
+	}
 	for i < len(raw) && raw[i] == '"' {
-		end, escaped, ok := kernel.ScanString(raw, i)
-		if !ok {
-			return
-		}
+		end := skipString(raw, i)
 		key := raw[i+1 : end-1]
-		i = kernel.SkipWS(raw, end)
+		escaped := strings.IndexByte(key, '\\') >= 0
+		i = end
+		for i < len(raw) && raw[i] <= ' ' {
+			i++
+		}
 		if i >= len(raw) || raw[i] != ':' {
 			return
 		}
-		start := kernel.SkipWS(raw, i+1)
+		i++
+		for i < len(raw) && raw[i] <= ' ' {
+			i++
+		}
+		start := i
 		stop := t.skip(raw, start)
 		if stop <= start || !fn(key, escaped, span{int32(start), int32(stop)}) {
 			return
 		}
-		i = kernel.SkipWS(raw, stop)
-		if i < len(raw) && raw[i] == ',' {
-			i = kernel.SkipWS(raw, i+1)
+		i = stop
+		for i < len(raw) && (raw[i] <= ' ' || raw[i] == ',') {
+			i++
 		}
 	}
 }
@@ -46,15 +58,18 @@ func eachMember(t *Tape, raw string, fn func(key string, escaped bool, val span)
 // eachElement calls fn with the bounds of each element of the array text
 // raw (starting at '['). fn returns false to stop.
 func eachElement(t *Tape, raw string, fn func(val span) bool) {
-	i := kernel.SkipWS(raw, 1)
+	i := 1
+	for i < len(raw) && raw[i] <= ' ' {
+		i++
+	}
 	for i < len(raw) && raw[i] != ']' {
 		stop := t.skip(raw, i)
 		if stop <= i || !fn(span{int32(i), int32(stop)}) {
 			return
 		}
-		i = kernel.SkipWS(raw, stop)
-		if i < len(raw) && raw[i] == ',' {
-			i = kernel.SkipWS(raw, i+1)
+		i = stop
+		for i < len(raw) && (raw[i] <= ' ' || raw[i] == ',') {
+			i++
 		}
 	}
 }
@@ -132,9 +147,32 @@ func keyText(key string, escaped bool) string {
 	return gjson.Parse(`"` + key + `"`).Str
 }
 
-// valueAt builds the value of a member or element of v.
+// valueAt builds the value of a member or element of v from its bounds,
+// without scanning it again where the bounds say enough (containers,
+// literals, strings without escapes: most of a document).
 func valueAt(v gjson.Result, s span) gjson.Result {
-	r := gjson.Parse(v.Raw[s.start:s.end])
+	raw := v.Raw[s.start:s.end]
+	r := gjson.Result{Raw: raw, Index: v.Index + int(s.start)}
+	switch raw[0] {
+	case '{', '[':
+		r.Type = gjson.JSON
+		return r
+	case 't':
+		r.Type = gjson.True
+		return r
+	case 'f':
+		r.Type = gjson.False
+		return r
+	case 'n':
+		r.Type = gjson.Null
+		return r
+	case '"':
+		if strings.IndexByte(raw, '\\') < 0 {
+			r.Type, r.Str = gjson.String, raw[1:len(raw)-1]
+			return r
+		}
+	}
+	r = gjson.Parse(raw) // numbers, and strings to unescape
 	r.Index = v.Index + int(s.start)
 	return r
 }

@@ -1,18 +1,17 @@
 package jsonptr
 
 import (
-	"sort"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
 
-// tapeMin is the shortest value a Tape records: shorter ones cost less to
-// scan than to look up.
+// tapeMin is the shortest container a Tape records: shorter ones cost
+// less to scan than to look up.
 const tapeMin = 64
 
 // Tape is a structural index of one document: where every long container
-// and string ends, found in one pass. Walking a document member by member
+// ends, found in one pass. Walking a document member by member
 // skips each value to reach the next, and a walk that descends skips the
 // same text once per level (GitHub's description is nested ten deep: its
 // 13 MB were scanned some 100 MB over). With a Tape, a long value is
@@ -30,12 +29,7 @@ func NewTape(doc string) *Tape {
 	for i := 0; i < len(doc); {
 		switch doc[i] {
 		case '"':
-			end := skipString(doc, i)
-			if end-i >= tapeMin {
-				t.starts = append(t.starts, int32(i))
-				t.ends = append(t.ends, int32(end))
-			}
-			i = end
+			i = skipString(doc, i)
 			continue
 		case '{', '[':
 			open = append(open, len(t.starts))
@@ -72,16 +66,28 @@ func (t *Tape) compact() {
 	t.ends = append([]int32(nil), t.ends[:w]...)
 }
 
-// skip returns the end of the value starting at raw[i], raw being a view
-// of the tape's document (else the value is scanned).
+// skip returns the end of the value starting at raw[i], looked up when it
+// is a container and raw a view of the tape's document (else scanned).
+//
+// Strings are scanned (for a quote, which is fast even when long), only
+// containers are looked up: most values are short, and a binary search
+// costs more than scanning them.
 func (t *Tape) skip(raw string, i int) int {
-	if t != nil && i < len(raw) && (raw[i] == '"' || raw[i] == '{' || raw[i] == '[') {
+	if t != nil && i < len(raw) && (raw[i] == '{' || raw[i] == '[') {
 		base := int(uintptr(unsafe.Pointer(unsafe.StringData(raw))) - uintptr(unsafe.Pointer(unsafe.StringData(t.doc))))
 		if base >= 0 && base+len(raw) <= len(t.doc) {
 			abs := int32(base + i)
-			k := sort.Search(len(t.starts), func(k int) bool { return t.starts[k] >= abs })
-			if k < len(t.starts) && t.starts[k] == abs {
-				return i + int(t.ends[k]-abs)
+			lo, hi := 0, len(t.starts)
+			for lo < hi {
+				m := int(uint(lo+hi) >> 1)
+				if t.starts[m] < abs {
+					lo = m + 1
+				} else {
+					hi = m
+				}
+			}
+			if lo < len(t.starts) && t.starts[lo] == abs {
+				return i + int(t.ends[lo]-abs)
 			}
 		}
 	}
