@@ -59,3 +59,27 @@ func TestArenaZeroSize(t *testing.T) {
 	assert.Nil(t, a.alloc(0))
 	assert.Nil(t, a.lookup(0, 0))
 }
+
+func TestArenaHandsOverAReservedBuffer(t *testing.T) {
+	a := newArena()
+	const n = 3*arenaMinSlab + 5
+	a.reserveExact(n)
+	assert.Len(t, a.slab, n+arenaAlign, "sized to the configuration, not rounded up")
+	cfg := a.alloc(n)
+	copy(cfg, "the configuration")
+	owned := a.own(cfg)
+	require.NotNil(t, owned)
+	assert.Equal(t, addrOf(cfg), addrOf(owned), "taken over, not copied")
+	assert.Zero(t, a.Fallbacks)
+	next := a.alloc(16)
+	assert.NotEqual(t, addrOf(cfg), addrOf(next), "the arena continues in a fresh slab")
+	a.release()
+	assert.Equal(t, "the configuration", string(owned[:17]), "the caller's memory outlives the callback")
+	assert.Nil(t, a.lookup(addrOf(owned), 16), "and the arena no longer serves it")
+
+	b := newArena()
+	first := b.alloc(8)
+	second := b.alloc(8)
+	assert.Nil(t, b.own(second), "only the slab's sole allocation is handed over")
+	assert.Nil(t, b.own(first), "not one with more after it")
+}

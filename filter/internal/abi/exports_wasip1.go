@@ -76,7 +76,8 @@ func onVMStart(_, size uint32) (ret uint32) {
 
 //go:wasmexport proxy_on_configure
 func onConfigure(root, size uint32) (ret uint32) {
-	enter(int(size))
+	enter(0)
+	mem.reserveExact(int(size)) // for the configuration, which the plugin takes over
 	defer leave("proxy_on_configure", &ret, 0)
 	return b2u(disp.configure(root, int(size)))
 }

@@ -50,7 +50,19 @@ func setBuffer(typ uint32, start, length int, data []byte) error {
 	return status(proxySetBufferBytes(typ, uint32(start), uint32(length), bytesPtr(data), uint32(len(data))))
 }
 
-func GetPluginConfiguration() ([]byte, error) { return getBuffer(bufPluginConfig, 0, 1<<30) }
+// GetPluginConfiguration returns the plugin configuration in memory the
+// caller owns (unlike the other buffers): the arena's slab reserved for
+// it, taken over, or else a copy.
+func GetPluginConfiguration() ([]byte, error) {
+	b, err := getBuffer(bufPluginConfig, 0, 1<<30)
+	if err != nil || len(b) == 0 {
+		return b, err
+	}
+	if own := mem.own(b); own != nil {
+		return own, nil
+	}
+	return append([]byte(nil), b...), nil
+}
 
 func GetHttpRequestBody(start, maxSize int) ([]byte, error) {
 	return getBuffer(bufRequestBody, start, maxSize)
