@@ -3,7 +3,7 @@ package kernel
 // The JSON scanner the hand-written walkers share (the schema validator's
 // member iterator, the response redactor's rewriting walk): the two loops
 // every JSON walk spends its time in, written once. Bodies that need a
-// tree or a path go through gjson and fastjson instead.
+// path go through gjson instead.
 
 // SkipWS returns the index of the first byte of s at or after i that is
 // not JSON whitespace (len(s) if none).
