@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"regexp"
@@ -392,4 +393,57 @@ func TestDiscordSpoiledParametersAreRefused(t *testing.T) {
 	assert.Empty(t, passed, "spoiled requests let through")
 	t.Logf("%d spoiled requests, all refused", spoiled)
 	assert.Greater(t, spoiled, 100)
+}
+
+// TestEnforcedSchemasOnlyDecidesTheSame: the module's compile (only the
+// schemas requests are checked against) and check-config's (every
+// schema) give every generated request of both fixtures, valid and
+// spoiled, the same decision.
+func TestEnforcedSchemasOnlyDecidesTheSame(t *testing.T) {
+	for _, file := range []string{"openapi/testdata/github.json", "openapi/testdata/discord.json"} {
+		t.Run(file, func(t *testing.T) {
+			raw, err := os.ReadFile(file)
+			require.NoError(t, err)
+			cfg := append(append([]byte(`{"unknown_endpoints":"block","openapi":`), raw...), '}')
+			strict, err := Compile(cfg)
+			require.NoError(t, err)
+			enforced, err := CompileWith(cfg, CompileOptions{EnforcedSchemasOnly: true})
+			require.NoError(t, err)
+			ops, resolve := fixtureOps(t, file)
+			compared, refused := 0, 0
+			for _, op := range ops {
+				for i := -1; i < len(op.prms); i++ {
+					for _, how := range []string{"", "type", "enum", "pattern", "drop"} {
+						target, ok := op.target(resolve, i, how)
+						if !ok || (i < 0) != (how == "") {
+							continue
+						}
+						_, want := head(strict, op.method, target)
+						_, got := head(enforced, op.method, target)
+						compared++
+						if want.Verdict != Allow {
+							refused++
+						}
+						if !assert.Equal(t, decisionOf(want), decisionOf(got), "%s %s", op.method, target) {
+							return
+						}
+					}
+				}
+			}
+			t.Logf("%d requests compared, %d of them refused", compared, refused)
+			assert.Greater(t, compared, 400)
+			assert.Greater(t, refused, 100)
+		})
+	}
+}
+
+// decisionOf is what a decision says: verdict, rule, reason, status and
+// the first violation.
+func decisionOf(d Decision) string {
+	s := fmt.Sprintf("%v %s %v %d", d.Verdict, d.Rule, d.Reason, d.Status)
+	if len(d.Violations) > 0 {
+		v := d.Violations[0]
+		s += " " + v.In + " " + v.Name + " " + v.Pointer + " " + v.Keyword
+	}
+	return s
 }
