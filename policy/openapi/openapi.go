@@ -7,7 +7,6 @@ import (
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
 	"github.com/apiwarden/apiwarden/policy/internal/jsonptr"
 	"github.com/apiwarden/apiwarden/policy/schema"
-	"github.com/valyala/fastjson"
 )
 
 // Limits on the document, checked before anything else is read.
@@ -241,7 +240,7 @@ func Parse(raw []byte, opts Options) (*Document, error) {
 	if len(raw) > MaxDocumentBytes {
 		return nil, fmt.Errorf("%s: document of %d bytes exceeds the limit of %d", where, len(raw), MaxDocumentBytes)
 	}
-	if err := fastjson.ValidateBytes(raw); err != nil {
+	if err := cfg.Check(raw); err != nil {
 		return nil, fmt.Errorf("%s: not valid JSON: %w", where, err)
 	}
 	var errs cfg.Errors
@@ -252,10 +251,11 @@ func Parse(raw []byte, opts Options) (*Document, error) {
 	return doc, nil
 }
 
-// ParseNode parses a document that is already part of a parsed
-// configuration, recording problems into n.Errs under n.Path (opts.Path is
-// ignored). The returned document is meaningful only when no problem was
-// recorded; it holds no reference to n.
+// ParseNode parses a document that is already part of a configuration
+// read by cfg.Parse (so checked: JSON, UTF-8), recording problems into
+// n.Errs under n.Path (opts.Path is ignored). The returned document is
+// meaningful only when no problem was recorded; its Raw and Index are
+// views of n's text.
 func ParseNode(n cfg.Node, opts Options) *Document {
 	p := &parser{opts: opts, errs: n.Errs}
 	p.opts.Path = n.Path

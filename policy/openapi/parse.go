@@ -3,7 +3,6 @@ package openapi
 import (
 	"strconv"
 	"strings"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/apiwarden/apiwarden/policy/internal/cfg"
@@ -140,10 +139,6 @@ func (p *parser) parse(n cfg.Node) *Document {
 	}
 	p.assignIDs()
 	p.doc.Raw = unsafe.Slice(unsafe.StringData(root.V.Raw), len(root.V.Raw))
-	if !utf8.Valid(p.doc.Raw) {
-		root.Errorf("the document is not valid UTF-8")
-		return p.doc
-	}
 	if !p.opts.SkipSchemas {
 		p.compileSchemas()
 	}
