@@ -138,11 +138,7 @@ func TestObjectCookieParameters(t *testing.T) {
 		{"R=1; hsl=h,1,name", ReasonInvalidParameter, ""},
 		{"R=1; hsl=h,1; hsl=h,2", ReasonInvalidParameter, ""},
 	} {
-		r := &Request{}
-		r.Reset()
-		r.Method, r.Target = "GET", "/paint"
-		r.Headers = Headers{{"cookie", c.cookie}}
-		d := p.CheckHead(r)
+		_, d := head(p, "GET", "/paint", [2]string{"cookie", c.cookie})
 		assert.Equal(t, c.reason, d.Reason, c.cookie)
 		if c.pointer != "" && assert.NotEmpty(t, d.Violations, c.cookie) {
 			assert.Equal(t, c.pointer, d.Violations[0].Pointer, c.cookie)

@@ -47,13 +47,13 @@ type parser struct {
 	v31     bool
 	doc     *Document
 
-	params     map[string]*paramEntry
-	bodies     map[string]*bodyEntry
-	responses  map[string]*responseEntry
-	schemas    []string
-	schemaVals map[string]gjson.Result // schema locations found by the walk, by pointer
-	opIDs      map[string]string       // explicit operationId -> path of its first use
-	refErrs    map[string]bool         // $ref problems already reported
+	params    map[string]*paramEntry
+	bodies    map[string]*bodyEntry
+	responses map[string]*responseEntry
+	schemas   []string
+	schemaSet map[string]bool   // schema locations found by the walk (seeded in idx)
+	opIDs     map[string]string // explicit operationId -> path of its first use
+	refErrs   map[string]bool   // $ref problems already reported
 }
 
 // refErrorf reports a $ref problem once, however many places lead to it.
@@ -98,7 +98,7 @@ func (p *parser) parse(n cfg.Node) *Document {
 	p.params = map[string]*paramEntry{}
 	p.bodies = map[string]*bodyEntry{}
 	p.responses = map[string]*responseEntry{}
-	p.schemaVals = map[string]gjson.Result{}
+	p.schemaSet = map[string]bool{}
 	p.opIDs = map[string]string{}
 	p.refErrs = map[string]bool{}
 	root := p.root
@@ -415,8 +415,8 @@ func (p *parser) schemaAt(n node) string {
 		n.Errorf("want a schema object, got %s", n.Kind())
 		return ""
 	}
-	if _, ok := p.schemaVals[n.ptr]; !ok {
-		p.schemaVals[n.ptr] = n.V
+	if !p.schemaSet[n.ptr] {
+		p.schemaSet[n.ptr] = true
 		p.idx.Seed(n.ptr, n.V)
 		p.schemas = append(p.schemas, n.ptr)
 	}

@@ -93,12 +93,11 @@ func (c *schemaChecker) schemaFor(ptr string) *schema.Schema {
 // in OpenAPI 3.0 where siblings of $ref are ignored), and returns the
 // canonical pointer of the schema it ends at with its value.
 func (c *schemaChecker) target(ptr string) (string, gjson.Result) {
-	v, known := c.p.schemaVals[ptr]
-	if !known {
-		var canon string
-		v, canon, _ = c.p.idx.Resolve(ptr)
-		ptr = canon
+	v, canon, ok := c.p.idx.Resolve(ptr) // walked locations are seeded
+	if !ok {
+		return ptr, v
 	}
+	ptr = canon
 	for i := 0; i < maxRefHops; i++ {
 		if !v.IsObject() {
 			return ptr, v

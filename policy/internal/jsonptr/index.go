@@ -126,7 +126,7 @@ func (t *Tape) Child(v gjson.Result, tok string) (gjson.Result, bool) {
 			return true
 		})
 	case v.IsArray():
-		idx, ok := ArrayIndex(tok)
+		idx, ok := arrayIndex(tok)
 		if !ok {
 			return gjson.Result{}, false
 		}
@@ -146,9 +146,9 @@ func (t *Tape) Child(v gjson.Result, tok string) (gjson.Result, bool) {
 	return valueAt(v, at), true
 }
 
-// ArrayIndex reads an array index token: decimal digits without a leading
+// arrayIndex reads an array index token: decimal digits without a leading
 // zero (RFC 6901).
-func ArrayIndex(tok string) (int, bool) {
+func arrayIndex(tok string) (int, bool) {
 	if tok == "" || (len(tok) > 1 && tok[0] == '0') {
 		return 0, false
 	}

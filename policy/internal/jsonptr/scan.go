@@ -3,6 +3,7 @@ package jsonptr
 import (
 	"strings"
 
+	"github.com/apiwarden/apiwarden/policy/kernel"
 	"github.com/tidwall/gjson"
 )
 
@@ -18,60 +19,44 @@ type span struct{ start, end int32 }
 // eachMember calls fn for each member of the object text raw (starting
 // at '{'): the key's text between its quotes (escapes kept), whether it
 // has escapes, and the value's bounds. fn returns false to stop.
-//
-// The loops are written out (whitespace is any byte up to ' ', which in
-// valid JSON is only space, tab, CR and LF): under wazero a call costs
-// as much as scanning tens of bytes, and these run for every member of
-// every object a configure reads.
 func eachMember(t *Tape, raw string, fn func(key string, escaped bool, val span) bool) {
-	i := 1
-	for i < len(raw) && raw[i] <= ' ' {
-		i++
-	}
+	i := kernel.SkipWS(raw, 1)
 	for i < len(raw) && raw[i] == '"' {
 		end := skipString(raw, i)
 		key := raw[i+1 : end-1]
-		escaped := strings.IndexByte(key, '\\') >= 0
-		i = end
-		for i < len(raw) && raw[i] <= ' ' {
-			i++
-		}
+		i = kernel.SkipWS(raw, end)
 		if i >= len(raw) || raw[i] != ':' {
 			return
 		}
-		i++
-		for i < len(raw) && raw[i] <= ' ' {
-			i++
-		}
-		start := i
+		start := kernel.SkipWS(raw, i+1)
 		stop := t.skip(raw, start)
-		if stop <= start || !fn(key, escaped, span{int32(start), int32(stop)}) {
+		if stop <= start || !fn(key, strings.IndexByte(key, '\\') >= 0, span{int32(start), int32(stop)}) {
 			return
 		}
-		i = stop
-		for i < len(raw) && (raw[i] <= ' ' || raw[i] == ',') {
-			i++
-		}
+		i = nextItem(raw, stop)
 	}
 }
 
 // eachElement calls fn with the bounds of each element of the array text
 // raw (starting at '['). fn returns false to stop.
 func eachElement(t *Tape, raw string, fn func(val span) bool) {
-	i := 1
-	for i < len(raw) && raw[i] <= ' ' {
-		i++
-	}
+	i := kernel.SkipWS(raw, 1)
 	for i < len(raw) && raw[i] != ']' {
 		stop := t.skip(raw, i)
 		if stop <= i || !fn(span{int32(i), int32(stop)}) {
 			return
 		}
-		i = stop
-		for i < len(raw) && (raw[i] <= ' ' || raw[i] == ',') {
-			i++
-		}
+		i = nextItem(raw, stop)
 	}
+}
+
+// nextItem moves past the whitespace and the comma after a value.
+func nextItem(raw string, i int) int {
+	i = kernel.SkipWS(raw, i)
+	if i < len(raw) && raw[i] == ',' {
+		i = kernel.SkipWS(raw, i+1)
+	}
+	return i
 }
 
 // structural marks the bytes a container skip stops at.
@@ -152,27 +137,21 @@ func keyText(key string, escaped bool) string {
 // literals, strings without escapes: most of a document).
 func valueAt(v gjson.Result, s span) gjson.Result {
 	raw := v.Raw[s.start:s.end]
-	r := gjson.Result{Raw: raw, Index: v.Index + int(s.start)}
-	switch raw[0] {
-	case '{', '[':
+	r := gjson.Result{Raw: raw}
+	switch c := raw[0]; {
+	case c == '{' || c == '[':
 		r.Type = gjson.JSON
-		return r
-	case 't':
+	case c == 't':
 		r.Type = gjson.True
-		return r
-	case 'f':
+	case c == 'f':
 		r.Type = gjson.False
-		return r
-	case 'n':
+	case c == 'n':
 		r.Type = gjson.Null
-		return r
-	case '"':
-		if strings.IndexByte(raw, '\\') < 0 {
-			r.Type, r.Str = gjson.String, raw[1:len(raw)-1]
-			return r
-		}
+	case c == '"' && strings.IndexByte(raw, '\\') < 0:
+		r.Type, r.Str = gjson.String, raw[1:len(raw)-1]
+	default:
+		r = gjson.Parse(raw) // numbers, and strings to unescape
 	}
-	r = gjson.Parse(raw) // numbers, and strings to unescape
 	r.Index = v.Index + int(s.start)
 	return r
 }
